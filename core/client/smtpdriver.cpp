@@ -1,0 +1,834 @@
+#include "smtpdriver.h"
+
+#include "events/eventqueue.h"
+#include "events/socketevent.h"
+#include "events/usagestats.h"
+#include "protocol/smtpsession.h"
+#include "protocol/validation.h"
+#include "simulatedserver.h"
+#include "transport/smtptransport.h"
+
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcClient, "smtpscope.client")
+
+namespace {
+
+// Flow control for message bodies: read this much at a time, and keep at most
+// HighWater bytes queued in the socket so memory stays flat whatever the size
+// (security catalogue I.78: Qt's write buffer is unbounded).
+constexpr qint64 ReadChunk = 256 * 1024;
+constexpr qint64 HighWater = 2 * 1024 * 1024;
+// Messages at most this big are read whole and handed to the session with the
+// envelope, so it can write them without a round trip through the driver.
+constexpr qint64 InlineBodyLimit = 64 * 1024;
+// With PIPELINING, how many transactions may be in flight at once.
+constexpr int MaxInFlight = 64;
+
+ServerReply toServerReply(const Smtp::Reply &r)
+{
+    ServerReply s;
+    s.code = r.code;
+    s.enhanced = r.enhanced.toString();
+    s.desc = QString::fromUtf8(r.text());
+    return s;
+}
+
+// Server text is untrusted: escape control characters so that it cannot move
+// the cursor or fake lines in a terminal or a log (security catalogue E.47, H.77).
+QString escapeForDisplay(QByteArrayView line)
+{
+    QString out;
+    out.reserve(line.size());
+    const QString text = QString::fromUtf8(line);
+    for (QChar c : text) {
+        const ushort u = c.unicode();
+        if (u < 0x20 || u == 0x7f || (u >= 0x80 && u < 0xa0) || u == 0x202e || u == 0x202d)
+            out += QStringLiteral("\\x%1").arg(u, 2, 16, QLatin1Char('0'));
+        else
+            out += c;
+    }
+    return out;
+}
+
+QStringList capabilityLines(const Smtp::Capabilities &caps)
+{
+    QStringList out;
+    for (const auto &e : caps.entries())
+        out.append(e.parameters.isEmpty() ? QString::fromUtf8(e.keyword)
+                                          : QString::fromUtf8(e.keyword + ' ' + e.parameters));
+    return out;
+}
+
+} // namespace
+
+bool ClientOptions::sameConnectionAs(const ClientOptions &o) const
+{
+    return host == o.host && port == o.port && ssl == o.ssl && tls == o.tls && startTlsPolicy == o.startTlsPolicy
+        && user == o.user && password == o.password && oauthToken == o.oauthToken && mechanism == o.mechanism
+        && allowPlaintextAuth == o.allowPlaintextAuth && caFile == o.caFile && insecure == o.insecure
+        && peerVerifyName == o.peerVerifyName && ehloName == o.ehloName && testMode == o.testMode
+        && pipelining == o.pipelining && chunking == o.chunking;
+}
+
+QString ClientOptions::securityModeName() const
+{
+    if (ssl)
+        return QStringLiteral("implicit-tls");
+    if (tls)
+        return QStringLiteral("starttls");
+    if (startTlsPolicy == SmtpClient::StartTlsPolicy::Never)
+        return QStringLiteral("plain");
+    return QStringLiteral("starttls-opportunistic");
+}
+
+Driver::Driver(UsageStats *stats, LogFunctionPair logs)
+    : m_stats(stats)
+    , m_logs(std::move(logs))
+{
+}
+
+Driver::~Driver()
+{
+    delete m_transport;
+}
+
+// ---------------------------------------------------------------- jobs
+
+void Driver::run(DriverJob job, Done done)
+{
+    Q_ASSERT(!m_busy);
+    m_busy = true;
+    m_job = std::move(job);
+    m_done = std::move(done);
+    m_jobOptions = m_job.options;
+    m_messages.clear();
+    m_nextMessage = 0;
+    m_doneCount = 0;
+    m_reconnected = false;
+    m_quitting = false;
+    m_finishPending = false;
+    m_finishError = SmtpError();
+
+    if (m_job.kind == DriverJob::Kind::Quit) {
+        if (!m_session || !m_connected) {
+            finish();
+            return;
+        }
+        m_quitting = true;
+        m_session->quit();
+        if (m_session->state() != Smtp::Session::State::Quitting) {
+            forceClose();
+            finish();
+            return;
+        }
+        pump();
+        return;
+    }
+
+    if (const auto err = Smtp::checkEhloName(m_jobOptions.ehloName)) {
+        finish(SmtpError::make(SmtpError::Category::Usage, QStringLiteral("SMTPCLIENT-INVALID-EHLO"),
+                               QStringLiteral("EHLO"), *err));
+        return;
+    }
+
+    if (m_job.kind == DriverJob::Kind::Send) {
+        for (const OutgoingMessage *msg : std::as_const(m_job.messages)) {
+            Message m;
+            m.msg = msg;
+            m.result.messageBytes = msg->size();
+            m.result.error = msg->checkSendPossible();
+            if (m.result.error.isError()) {
+                m.done = true;
+                ++m_doneCount;
+            }
+            m_messages.push_back(std::move(m));
+        }
+        if (m_doneCount == int(m_messages.size())) {
+            // Nothing can be sent: no connection at all (reference: MESSAGE-ERROR
+            // before anything is sent).
+            finish(m_messages.size() == 1 ? m_messages.front().result.error : SmtpError());
+            return;
+        }
+    }
+
+    const bool usable = m_session && m_connected && m_options.sameConnectionAs(m_jobOptions)
+        && m_session->state() == Smtp::Session::State::Ready;
+    if (!usable) {
+        if (m_session || m_connected)
+            forceClose();
+        connectNow();
+        return;
+    }
+    if (m_job.kind == DriverJob::Kind::Connect) {
+        finish();
+        return;
+    }
+    // A kept-open session may have been closed by the server while idle (e.g. a
+    // 421 idle timeout): check it with NOOP before reuse (RFC 5321 4.1.1.9).
+    m_checkingReuse = true;
+    m_session->noop();
+    pump();
+}
+
+void Driver::connectNow()
+{
+    m_options = m_jobOptions;
+    Smtp::SessionConfig cfg;
+    cfg.ehloName = m_options.ehloName;
+    if (m_options.ssl)
+        cfg.tlsMode = Smtp::SessionConfig::TlsMode::Implicit;
+    else if (m_options.tls)
+        cfg.tlsMode = Smtp::SessionConfig::TlsMode::Required;
+    else if (m_options.startTlsPolicy == SmtpClient::StartTlsPolicy::Never)
+        cfg.tlsMode = Smtp::SessionConfig::TlsMode::None;
+    else
+        cfg.tlsMode = Smtp::SessionConfig::TlsMode::Opportunistic;
+    cfg.useCredentials = !m_options.user.isEmpty() && !m_options.testMode;
+    cfg.credentials.user = m_options.user;
+    cfg.credentials.password = m_options.password;
+    cfg.credentials.oauthToken = m_options.oauthToken;
+    cfg.credentials.host = m_options.peerVerifyName.isEmpty() ? m_options.host : m_options.peerVerifyName;
+    cfg.credentials.port = m_options.port;
+    cfg.forcedMechanism = m_options.mechanism;
+    cfg.allowPlaintextAuth = m_options.allowPlaintextAuth;
+    cfg.usePipelining = m_options.pipelining;
+    cfg.useChunking = m_options.chunking;
+    cfg.showSecrets = m_options.showSecrets;
+    if (m_options.testMode)
+        cfg.tlsMode = Smtp::SessionConfig::TlsMode::None;
+    m_session = std::make_unique<Smtp::Session>(cfg);
+    m_commandTimes.clear();
+    m_bodyTxn = -1;
+    m_body.reset();
+
+    m_info = SendResult();
+    m_info.target = (m_options.host.contains(u':') ? u'[' + m_options.host + u']' : m_options.host) + u':'
+        + QString::number(m_options.port);
+    m_info.securityMode = m_options.testMode ? QStringLiteral("test") : m_options.securityModeName();
+    m_info.tls.verificationEnabled = !m_options.insecure;
+    m_clock.start();
+    m_connectStartUs = 0;
+
+    if (m_options.testMode) {
+        // Test mode (reference): no connection. A simulated server answers so the
+        // transcript and the exact bytes are those a real session would produce.
+        addTranscript(TranscriptEntry::Direction::Info,
+                      QStringLiteral("test mode: no connection is made; a simulated server answers "
+                                     "(TLS and authentication are skipped)"));
+        m_simulator = std::make_unique<SimulatedServer>();
+        m_connected = true;
+        m_session->connected();
+        m_session->receive(m_simulator->greeting());
+        pump();
+        return;
+    }
+
+    if (!m_transport) {
+        m_transport = new SmtpTransport(this);
+        connect(m_transport, &SmtpTransport::connected, this, &Driver::onConnected);
+        connect(m_transport, &SmtpTransport::encrypted, this, &Driver::onEncrypted);
+        connect(m_transport, &SmtpTransport::received, this, &Driver::onReceived);
+        connect(m_transport, &SmtpTransport::closed, this, &Driver::onClosed);
+        connect(m_transport, &SmtpTransport::failed, this, &Driver::onFailed);
+        connect(m_transport, &SmtpTransport::deadlinePassed, this, &Driver::onDeadline);
+        connect(m_transport, &SmtpTransport::bytesWritten, this, &Driver::onBytesWritten);
+    }
+    m_transport->setStats(m_stats);
+    m_transport->setEventQueue(m_options.eventQueue, m_options.eventArg, m_options.eventData, m_options.clientId);
+
+    SmtpTransport::Options t;
+    t.host = m_options.host;
+    t.port = m_options.port;
+    t.implicitTls = m_options.ssl;
+    t.peerVerifyName = m_options.peerVerifyName;
+    t.caFile = m_options.caFile;
+    t.insecure = m_options.insecure;
+    t.connectTimeoutMs = m_options.connectTimeoutMs;
+    t.tlsTimeoutMs = m_options.connectTimeoutMs;
+    addTranscript(TranscriptEntry::Direction::Info,
+                  QStringLiteral("connecting to %1 (%2)").arg(m_info.target, m_info.securityMode));
+    if (m_options.insecure)
+        addTranscript(TranscriptEntry::Direction::Info,
+                      QStringLiteral("certificate verification is OFF (insecure mode): the server's identity "
+                                     "is not checked"));
+    if (m_logs.log)
+        m_logs.log(QStringLiteral("connecting to %1").arg(m_info.target));
+    m_transport->connectToServer(t);
+}
+
+void Driver::startSending()
+{
+    if (m_job.kind == DriverJob::Kind::Connect) {
+        finish();
+        return;
+    }
+    startMessages();
+}
+
+bool Driver::startMessage(Message &m)
+{
+    m.started = true;
+    Smtp::Envelope env;
+    QString error;
+    const auto sender = Smtp::parseMailbox(m.msg->envelopeSender(), u"sender address", &error, true);
+    if (!sender) {
+        m.result.error = SmtpError::make(SmtpError::Category::Message, QStringLiteral("MESSAGE-ERROR"),
+                                         QStringLiteral("MAIL FROM"), error);
+        messageDone(m);
+        return false;
+    }
+    env.sender = sender->wire;
+    env.needsSmtpUtf8 = sender->needsSmtpUtf8;
+    const QStringList rcpts = m.msg->envelopeRecipients();
+    for (const QString &r : rcpts) {
+        const auto box = Smtp::parseMailbox(r, u"recipient address", &error);
+        if (!box) {
+            m.result.error = SmtpError::make(SmtpError::Category::Message, QStringLiteral("MESSAGE-ERROR"),
+                                             QStringLiteral("RCPT TO"), error);
+            messageDone(m);
+            return false;
+        }
+        env.recipients.append(box->wire);
+        env.needsSmtpUtf8 = env.needsSmtpUtf8 || box->needsSmtpUtf8;
+        RecipientResult rr;
+        rr.address = r;
+        m.result.recipients.append(rr);
+    }
+    env.size = m.msg->size();
+    env.body8Bit = m.msg->has8BitContent();
+    if (env.size >= 0 && env.size <= InlineBodyLimit) {
+        std::unique_ptr<QIODevice> dev = m.msg->openBody();
+        if (!dev) {
+            m.result.error = SmtpError::make(SmtpError::Category::Message, QStringLiteral("MESSAGE-ERROR"),
+                                             QStringLiteral("DATA"), QStringLiteral("cannot read the message"));
+            messageDone(m);
+            return false;
+        }
+        env.inlineBody = dev->readAll();
+        env.hasInlineBody = true;
+    }
+    m.result.pipelined = m_session->pipeliningInUse();
+    m.result.chunked = m_session->chunkingInUse();
+    m.txn = m_session->startTransaction(env);
+    if (m.txn < 0) {
+        // Refused before any I/O (SMTPUTF8 or 8BITMIME missing, SIZE exceeded).
+        for (const Smtp::SessionEvent &e : m_session->takeEvents()) {
+            if (e.type == Smtp::SessionEvent::Type::TransactionFailed && e.txn < 0)
+                m.result.error = e.error;
+            else
+                handle(e);
+        }
+        if (!m.result.error.isError())
+            m.result.error = SmtpError::make(SmtpError::Category::Usage, QStringLiteral("SMTP-STATE-ERROR"),
+                                             QStringLiteral("MAIL FROM"), QStringLiteral("the message could not be started"));
+        messageDone(m);
+        return false;
+    }
+    if (env.hasInlineBody)
+        m.bodyStartUs = nowUs();
+    return true;
+}
+
+void Driver::startMessages()
+{
+    while (m_nextMessage < int(m_messages.size()) && m_session && m_session->canStartTransaction()
+           && m_session->transactionsInFlight() < MaxInFlight && !m_finishPending) {
+        Message &m = m_messages[m_nextMessage++];
+        if (m.done)
+            continue;
+        startMessage(m);
+    }
+}
+
+void Driver::messageDone(Message &m)
+{
+    if (m.done)
+        return;
+    m.done = true;
+    ++m_doneCount;
+    if (m.bodyStartUs > 0)
+        m.result.timings.append({QStringLiteral("data"), nowUs() - m.bodyStartUs});
+    if (m_logs.log) {
+        m_logs.log(m.result.error.isError() ? QStringLiteral("message not sent: %1").arg(m.result.error.toString())
+                                            : QStringLiteral("message accepted: %1").arg(m.result.message.desc));
+    }
+}
+
+Driver::Message *Driver::messageForTxn(int txn)
+{
+    for (Message &m : m_messages) {
+        if (m.txn == txn && m.started)
+            return &m;
+    }
+    return nullptr;
+}
+
+void Driver::allMessagesHandled()
+{
+    if (m_job.quitAfter && !m_options.keepAlive && m_session
+        && m_session->state() == Smtp::Session::State::Ready) {
+        m_quitting = true;
+        m_session->quit();
+        return;
+    }
+    m_finishPending = true;
+}
+
+// ---------------------------------------------------------------- the pump
+
+void Driver::pump()
+{
+    if (m_inPump || !m_session)
+        return;
+    m_inPump = true;
+    for (;;) {
+        QList<Smtp::SessionEvent> events = m_session->takeEvents();
+        for (const Smtp::SessionEvent &e : std::as_const(events))
+            handle(e);
+        if (m_job.kind == DriverJob::Kind::Send && !m_quitting && !m_finishPending && !m_checkingReuse) {
+            startMessages();
+            if (m_doneCount == int(m_messages.size()) && m_session->state() == Smtp::Session::State::Ready
+                && m_session->transactionsInFlight() == 0)
+                allMessagesHandled();
+        }
+        if (m_session->hasOutput()) {
+            const QByteArray out = m_session->takeOutput();
+            if (m_simulator) {
+                const QByteArray reply = m_simulator->feed(out);
+                m_info.simulatedWire += out;
+                if (!reply.isEmpty())
+                    m_session->receive(reply);
+            } else if (m_transport) {
+                // One write per batch: a pipelined group or a body chunk goes out whole.
+                m_transport->write(out);
+            }
+            continue;
+        }
+        if (events.isEmpty())
+            break;
+    }
+    m_inPump = false;
+    if (m_bodyTxn >= 0)
+        streamBody();
+    armDeadline();
+    if (m_finishPending) {
+        m_finishPending = false;
+        finish(m_finishError);
+    }
+}
+
+void Driver::armDeadline()
+{
+    if (!m_transport || !m_session || m_simulator)
+        return;
+    switch (m_session->waitKind()) {
+    case Smtp::Session::WaitKind::None:
+    case Smtp::Session::WaitKind::Handshake: // the transport times the handshake itself
+        m_transport->clearDeadline();
+        break;
+    case Smtp::Session::WaitKind::Reply:
+    case Smtp::Session::WaitKind::Send:
+        m_transport->setDeadline(m_options.readTimeoutMs);
+        break;
+    case Smtp::Session::WaitKind::FinalReply:
+        // RFC 5321 4.5.3.2.6: the reply to the end of data may take 10 minutes.
+        m_transport->setDeadline(std::max(m_options.dataTimeoutMs, m_options.readTimeoutMs));
+        break;
+    }
+}
+
+void Driver::streamBody()
+{
+    if (m_bodyTxn < 0 || !m_body || !m_session)
+        return;
+    static thread_local bool streaming = false;
+    if (streaming)
+        return;
+    streaming = true;
+    while (m_bodyTxn >= 0 && m_session->isStreamingBody()) {
+        if (m_transport && !m_simulator && m_transport->bytesToWrite() >= HighWater)
+            break; // resume on bytesWritten
+        m_readBuffer.resize(ReadChunk);
+        const qint64 n = m_body->read(m_readBuffer.data(), ReadChunk);
+        if (n < 0) {
+            Message *m = messageForTxn(m_bodyTxn);
+            const QString why = QStringLiteral("cannot read the message data: %1").arg(m_body->errorString());
+            m_body.reset();
+            m_bodyTxn = -1;
+            if (m)
+                m->result.error = SmtpError::make(SmtpError::Category::Message, QStringLiteral("MESSAGE-ERROR"),
+                                                  QStringLiteral("DATA"), why);
+            // Half a message must never be taken for a whole one: drop the session.
+            m_session->abort(why);
+            break;
+        }
+        if (n == 0 && m_body->atEnd()) {
+            m_session->endBody();
+            m_body.reset();
+            m_bodyTxn = -1;
+        } else if (n > 0) {
+            m_session->sendBody(QByteArrayView(m_readBuffer.constData(), n));
+        } else {
+            break; // sequential device with nothing yet
+        }
+        streaming = false;
+        pump();
+        streaming = true;
+    }
+    streaming = false;
+}
+
+void Driver::handle(const Smtp::SessionEvent &e)
+{
+    using T = Smtp::SessionEvent::Type;
+    switch (e.type) {
+    case T::StateChanged:
+        pushSmtpEvent(SocketEvent::StateChanged, {{QStringLiteral("to"), e.text}});
+        break;
+    case T::CommandSent:
+        m_commandTimes.emplace_back(e.verb, nowUs());
+        addTranscript(TranscriptEntry::Direction::Client, e.text);
+        pushSmtpEvent(SocketEvent::CommandSent,
+                      {{QStringLiteral("command"), e.text}, {QStringLiteral("verb"), QString::fromLatin1(e.verb)}});
+        break;
+    case T::DataSent:
+        if (Message *m = messageForTxn(e.txn))
+            m->result.wireBytes += e.count;
+        break;
+    case T::ReplyReceived: {
+        const QList<QByteArray> rawLines = e.reply.raw.split('\n');
+        for (QByteArray line : rawLines) {
+            if (line.endsWith('\r'))
+                line.chop(1);
+            if (!line.isEmpty())
+                addTranscript(TranscriptEntry::Direction::Server, escapeForDisplay(line));
+        }
+        QString step = QString::fromLatin1(e.verb);
+        qint64 started = m_connectStartUs;
+        if (e.verb == "end of data" || e.verb == "BDAT LAST") {
+            if (!m_commandTimes.empty() && m_commandTimes.front().first == "BDAT LAST")
+                m_commandTimes.pop_front();
+            started = -1;
+        } else if (!m_commandTimes.empty() && e.verb != "greeting") {
+            started = m_commandTimes.front().second;
+            m_commandTimes.pop_front();
+        }
+        if (started >= 0) {
+            const StepTiming st{step, nowUs() - started};
+            if (Message *m = messageForTxn(e.txn))
+                m->result.timings.append(st);
+            else
+                m_info.timings.append(st);
+        }
+        pushSmtpEvent(SocketEvent::ReplyReceived, {{QStringLiteral("code"), e.reply.code},
+                                                   {QStringLiteral("enhanced"), e.reply.enhanced.toString()},
+                                                   {QStringLiteral("text"), escapeForDisplay(e.reply.text())},
+                                                   {QStringLiteral("verb"), step}});
+        break;
+    }
+    case T::Greeting:
+        m_info.greeting = toServerReply(e.reply);
+        break;
+    case T::Capabilities:
+        m_info.ehlo = toServerReply(e.reply);
+        m_info.usedHelo = m_session->usedHelo();
+        m_info.capabilities = capabilityLines(m_session->capabilities());
+        if (!e.flag || m_options.ssl)
+            m_info.capabilitiesBeforeTls = capabilityLines(m_session->capabilitiesBeforeTls());
+        break;
+    case T::StartTlsNow:
+        addTranscript(TranscriptEntry::Direction::Info, QStringLiteral("starting TLS (STARTTLS)"));
+        if (m_session->hasOutput() && m_transport)
+            m_transport->write(m_session->takeOutput());
+        if (m_transport)
+            m_transport->startTls();
+        break;
+    case T::AuthAttempt:
+        m_info.authAttempts.append({e.text, toServerReply(e.reply)});
+        if (e.flag)
+            m_info.authMechanism = e.text;
+        break;
+    case T::Ready:
+        if (m_checkingReuse) {
+            m_checkingReuse = false;
+            startSending();
+        } else if (m_job.kind == DriverJob::Kind::Connect && !m_quitting) {
+            m_finishPending = true;
+        }
+        // For Send, the pump starts the next messages, or QUITs when all are done.
+        break;
+    case T::SenderResult:
+        if (Message *m = messageForTxn(e.txn))
+            m->result.mail = toServerReply(e.reply);
+        break;
+    case T::RecipientResult:
+        if (Message *m = messageForTxn(e.txn); m && e.index >= 0 && e.index < m->result.recipients.size())
+            m->result.recipients[e.index].reply = toServerReply(e.reply);
+        break;
+    case T::BodyWanted:
+        if (Message *m = messageForTxn(e.txn)) {
+            m->bodyStartUs = nowUs();
+            m_body = m->msg->openBody();
+            m_bodyTxn = e.txn;
+            if (!m_body) {
+                m->result.error = SmtpError::make(SmtpError::Category::Message, QStringLiteral("MESSAGE-ERROR"),
+                                                  QStringLiteral("DATA"), QStringLiteral("cannot read the message"));
+                m_bodyTxn = -1;
+                m_session->abort(QStringLiteral("cannot read the message data"));
+            }
+        }
+        break;
+    case T::MessageResult:
+        if (Message *m = messageForTxn(e.txn)) {
+            m->result.message = toServerReply(e.reply);
+            m->result.accepted = e.flag;
+            if (e.flag)
+                messageDone(*m);
+        }
+        break;
+    case T::TransactionFailed:
+        if (Message *m = messageForTxn(e.txn)) {
+            if (!m->result.error.isError())
+                m->result.error = e.error;
+            if (m_bodyTxn == e.txn) {
+                m_bodyTxn = -1;
+                m_body.reset();
+            }
+            messageDone(*m);
+        }
+        break;
+    case T::NoopResult:
+    case T::ResetResult:
+        break;
+    case T::QuitResult:
+        m_info.quit = toServerReply(e.reply);
+        if (m_transport)
+            m_transport->disconnectFromServer();
+        m_connected = false;
+        m_finishPending = true;
+        break;
+    case T::Warning:
+        m_info.warnings.append(e.text);
+        addTranscript(TranscriptEntry::Direction::Info, QStringLiteral("warning: ") + e.text);
+        break;
+    case T::Failed:
+        if (m_checkingReuse && !m_reconnected) {
+            // The kept-open session died while idle: connect again once (catalogue F.59).
+            m_checkingReuse = false;
+            m_reconnected = true;
+            addTranscript(TranscriptEntry::Direction::Info,
+                          QStringLiteral("the kept-open session is gone (%1); reconnecting").arg(e.error.message));
+            QMetaObject::invokeMethod(this, &Driver::reconnect, Qt::QueuedConnection);
+            break;
+        }
+        addTranscript(TranscriptEntry::Direction::Error, e.error.toString());
+        if (m_transport)
+            m_transport->abort();
+        m_connected = false;
+        m_finishError = e.error;
+        m_finishPending = true;
+        break;
+    }
+}
+
+void Driver::reconnect()
+{
+    forceClose();
+    connectNow();
+}
+
+void Driver::finish(SmtpError error)
+{
+    if (!m_busy)
+        return;
+    if (m_transport)
+        m_transport->clearDeadline();
+    m_busy = false;
+    DriverOutcome out;
+    out.error = std::move(error);
+    if (m_transport && !m_simulator)
+        m_info.tls = m_transport->tlsInfo();
+    m_info.tls.verificationEnabled = !m_options.insecure;
+    m_info.encrypted = m_session && m_session->isEncrypted() && !m_options.testMode;
+    if (m_transport && !m_simulator) {
+        const QVariantMap t = m_transport->timings();
+        for (auto it = t.begin(); it != t.end(); ++it)
+            m_info.timings.prepend({it.key(), it.value().toLongLong()});
+    }
+    for (Message &m : m_messages) {
+        if (!m.done && !m.result.error.isError())
+            m.result.error = out.error.isError()
+                ? out.error
+                : SmtpError::make(SmtpError::Category::Usage, QStringLiteral("SMTP-STATE-ERROR"), QString(),
+                                  QStringLiteral("the message was not sent"));
+        SendResult r = std::move(m.result);
+        r.target = m_info.target;
+        r.securityMode = m_info.securityMode;
+        r.encrypted = m_info.encrypted;
+        r.usedHelo = m_info.usedHelo;
+        r.greeting = m_info.greeting;
+        r.ehlo = m_info.ehlo;
+        r.capabilities = m_info.capabilities;
+        r.capabilitiesBeforeTls = m_info.capabilitiesBeforeTls;
+        r.tls = m_info.tls;
+        r.authMechanism = m_info.authMechanism;
+        r.authAttempts = m_info.authAttempts;
+        r.quit = m_info.quit;
+        r.warnings = m_info.warnings;
+        out.results.append(std::move(r));
+    }
+    m_messages.clear();
+    if (m_simulator && !m_connected) {
+        m_simulator.reset();
+    }
+    out.session = m_info;
+    Done done = std::move(m_done);
+    m_done = nullptr;
+    if (done)
+        done(std::move(out));
+}
+
+void Driver::abort(const QString &why)
+{
+    if (m_session && m_busy) {
+        m_session->abort(why);
+        pump();
+    }
+    forceClose();
+    if (m_busy)
+        finish(SmtpError::make(SmtpError::Category::Transport, QStringLiteral("SMTP-CANCELLED"), QString(), why));
+}
+
+void Driver::forceClose()
+{
+    if (m_transport)
+        m_transport->abort();
+    m_simulator.reset();
+    m_connected = false;
+    m_body.reset();
+    m_bodyTxn = -1;
+    if (m_session && m_session->state() != Smtp::Session::State::Failed
+        && m_session->state() != Smtp::Session::State::Closed) {
+        m_session->abort(QStringLiteral("disconnected"));
+        (void)m_session->takeEvents();
+        (void)m_session->takeOutput();
+    }
+}
+
+// ---------------------------------------------------------------- transport signals
+
+void Driver::onConnected()
+{
+    m_connected = true;
+    m_connectStartUs = nowUs();
+    addTranscript(TranscriptEntry::Direction::Info,
+                  QStringLiteral("connected to %1").arg(m_transport->peerAddress().toString()));
+    if (m_options.ssl) {
+        const TlsInfo tls = m_transport->tlsInfo();
+        addTranscript(TranscriptEntry::Direction::Info,
+                      QStringLiteral("TLS established (implicit): %1, %2%3")
+                          .arg(tls.protocol, tls.cipher,
+                               tls.verified ? QStringLiteral(", certificate verified")
+                                            : QStringLiteral(", certificate NOT verified")));
+    }
+    if (m_session) {
+        m_session->connected();
+        pump();
+    }
+}
+
+void Driver::onEncrypted()
+{
+    const TlsInfo tls = m_transport->tlsInfo();
+    addTranscript(TranscriptEntry::Direction::Info,
+                  QStringLiteral("TLS established: %1, %2%3")
+                      .arg(tls.protocol, tls.cipher,
+                           tls.verified ? QStringLiteral(", certificate verified")
+                                        : QStringLiteral(", certificate NOT verified")));
+    if (m_session) {
+        m_session->tlsEstablished();
+        pump();
+    }
+}
+
+void Driver::onReceived(const QByteArray &data)
+{
+    if (m_session) {
+        m_session->receive(data);
+        pump();
+    }
+}
+
+void Driver::onClosed()
+{
+    m_connected = false;
+    if (m_session) {
+        m_session->closed();
+        pump();
+    }
+    if (m_busy && m_quitting)
+        finish(m_finishError);
+}
+
+void Driver::onFailed(const SmtpError &error)
+{
+    m_connected = false;
+    addTranscript(TranscriptEntry::Direction::Error, error.toString());
+    if (m_session && m_session->state() != Smtp::Session::State::Failed) {
+        m_session->abort(error.message);
+        (void)m_session->takeEvents();
+    }
+    if (m_quitting && m_busy) {
+        finish(); // a failed close after QUIT does not undo a delivered message
+        return;
+    }
+    for (Message &m : m_messages) {
+        if (!m.done && !m.result.error.isError()) {
+            m.result.error = error;
+            messageDone(m);
+        }
+    }
+    finish(error);
+}
+
+void Driver::onDeadline()
+{
+    if (m_session) {
+        m_session->deadlinePassed();
+        pump();
+    }
+}
+
+void Driver::onBytesWritten()
+{
+    if (m_bodyTxn >= 0) {
+        streamBody();
+        armDeadline(); // progress: the server is reading
+    }
+}
+
+// ---------------------------------------------------------------- transcript and events
+
+void Driver::addTranscript(TranscriptEntry::Direction dir, const QString &text)
+{
+    TranscriptEntry t;
+    t.timeUs = nowUs();
+    t.direction = dir;
+    t.encrypted = m_session && m_session->isEncrypted();
+    t.text = text;
+    if (m_logs.dbglog)
+        m_logs.dbglog(TranscriptEntry::directionTag(dir) + QStringLiteral(": ") + text);
+    m_info.transcript.append(std::move(t));
+}
+
+void Driver::pushSmtpEvent(int type, QVariantMap fields)
+{
+    if (!m_options.eventQueue)
+        return;
+    QVariantMap rec = SocketEvent::make(SocketEvent::Type(type), m_options.clientId, m_options.eventArg);
+    rec[QStringLiteral("source")] = int(SocketEvent::SourceSmtp);
+    for (auto it = fields.begin(); it != fields.end(); ++it)
+        rec.insert(it.key(), it.value());
+    m_options.eventQueue->push(std::move(rec));
+}

@@ -1,0 +1,173 @@
+#pragma once
+// Private to core/client: the worker-thread object that joins the sans-I/O
+// Smtp::Session to the SmtpTransport. SmtpClient posts jobs to it and waits.
+//
+// Thread: a Driver lives on its SmtpClient's worker thread; every member runs
+// there (jobs arrive through queued invokeMethod calls).
+
+#include "outgoingmessage.h"
+#include "sendresult.h"
+#include "smtpclient.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+#include <QVariant>
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+
+class EventQueue;
+class SmtpTransport;
+class UsageStats;
+namespace Smtp {
+class Session;
+struct SessionEvent;
+}
+
+// Every setting that shapes a connection, copied at the start of each job.
+struct ClientOptions
+{
+    QString host;
+    quint16 port = 25;
+    bool ssl = false;
+    bool tls = false;
+    SmtpClient::StartTlsPolicy startTlsPolicy = SmtpClient::StartTlsPolicy::Opportunistic;
+    QString user;
+    QString password;
+    QByteArray oauthToken;
+    QString mechanism;
+    bool allowPlaintextAuth = false;
+    QString caFile;
+    bool insecure = false;
+    QString peerVerifyName;
+    QString ehloName = QStringLiteral("localhost");
+    int connectTimeoutMs = 30000;
+    int readTimeoutMs = 15000;
+    int dataTimeoutMs = 600000;
+    bool showSecrets = false;
+    bool pipelining = true;
+    bool chunking = true;
+    bool keepAlive = false;
+    bool testMode = false;
+    // Events
+    EventQueue *eventQueue = nullptr;
+    QVariant eventArg;
+    bool eventData = false;
+    qint64 clientId = 0;
+
+    // Security catalogue A.11: a kept-open session is reused only if it was made
+    // with the same security settings (a TLS requirement can't be bypassed by reuse).
+    [[nodiscard]] bool sameConnectionAs(const ClientOptions &o) const;
+    [[nodiscard]] QString securityModeName() const;
+};
+
+struct LogFunctionPair
+{
+    SmtpClient::LogFunction log;    // the reference's "log": one line per notable step
+    SmtpClient::LogFunction dbglog; // the reference's "dbglog": the redacted transcript
+};
+
+struct DriverJob
+{
+    enum class Kind { Connect, Send, Quit };
+    Kind kind = Kind::Connect;
+    ClientOptions options;
+    QList<const OutgoingMessage *> messages; // owned by the blocked caller
+    bool quitAfter = true;
+};
+
+struct DriverOutcome
+{
+    SmtpError error;             // the session-level error, if any
+    QList<SendResult> results;   // one per message for Send
+    SendResult session;          // session facts and the whole transcript
+};
+
+class Driver : public QObject
+{
+    Q_OBJECT
+public:
+    using Done = std::function<void(DriverOutcome)>;
+
+    Driver(UsageStats *stats, LogFunctionPair logs);
+    ~Driver() override;
+
+    void run(DriverJob job, Done done);
+    void abort(const QString &why);
+    void forceClose();
+
+    [[nodiscard]] bool isConnected() const { return m_connected.load(); }
+    [[nodiscard]] SendResult sessionInfo() const { return m_info; }
+
+private:
+    struct Message
+    {
+        const OutgoingMessage *msg = nullptr;
+        SendResult result;
+        int txn = -1;
+        bool started = false;
+        bool done = false;
+        qint64 bodyStartUs = 0;
+    };
+
+    void connectNow();
+    void reconnect();
+    void startSending();
+    void startMessages();
+    bool startMessage(Message &m);
+    void pump();
+    void handle(const Smtp::SessionEvent &e);
+    void streamBody();
+    void armDeadline();
+    void finish(SmtpError error = {});
+    void messageDone(Message &m);
+    void allMessagesHandled();
+    Message *messageForTxn(int txn);
+
+    void addTranscript(TranscriptEntry::Direction dir, const QString &text);
+    void pushSmtpEvent(int type, QVariantMap fields);
+    qint64 nowUs() const { return m_clock.isValid() ? m_clock.nsecsElapsed() / 1000 : 0; }
+
+    void onConnected();
+    void onEncrypted();
+    void onReceived(const QByteArray &data);
+    void onClosed();
+    void onFailed(const SmtpError &error);
+    void onDeadline();
+    void onBytesWritten();
+
+    UsageStats *m_stats;
+    LogFunctionPair m_logs;
+    SmtpTransport *m_transport = nullptr;
+    std::unique_ptr<Smtp::Session> m_session;
+    std::unique_ptr<class SimulatedServer> m_simulator;
+    ClientOptions m_options;     // of the open connection
+    ClientOptions m_jobOptions;  // of the job in progress
+    std::atomic<bool> m_connected{false};
+
+    bool m_busy = false;
+    DriverJob m_job;
+    Done m_done;
+    std::deque<Message> m_messages;
+    int m_nextMessage = 0;
+    int m_doneCount = 0;
+    bool m_checkingReuse = false;
+    bool m_reconnected = false;
+    bool m_quitting = false;
+    bool m_inPump = false;
+    bool m_finishPending = false;
+    SmtpError m_finishError;
+    SendResult m_info;
+    QElapsedTimer m_clock;
+
+    // Body streaming (RFC 5321 4.5.2 through Session::sendBody)
+    int m_bodyTxn = -1;
+    std::unique_ptr<QIODevice> m_body;
+    QByteArray m_readBuffer;
+
+    // Per-command timings: commands awaiting replies, in order (RFC 2920 3.1)
+    std::deque<std::pair<QByteArray, qint64>> m_commandTimes;
+    qint64 m_connectStartUs = 0;
+};
