@@ -120,7 +120,11 @@ void Session::setState(State s)
 
 void Session::emitEvent(SessionEvent e) { m_events.append(std::move(e)); }
 
-QByteArray Session::takeOutput() { return std::exchange(m_output, QByteArray()); }
+QByteArray Session::takeOutput()
+{
+    m_unsent = 0;
+    return std::exchange(m_output, QByteArray());
+}
 
 QList<SessionEvent> Session::takeEvents() { return std::exchange(m_events, {}); }
 
@@ -157,6 +161,7 @@ void Session::writeCommand(Cmd cmd, const QByteArray &line, int txn, int index, 
     case Cmd::Quit: verb = "QUIT"; break;
     }
     m_pending.push_back(Pending{cmd, txn, index, verb});
+    ++m_unsent;
     if (cmd != Cmd::DataEnd) {
         SessionEvent e;
         e.type = SessionEvent::Type::CommandSent;
@@ -175,6 +180,7 @@ void Session::fail(SmtpError error)
     // 421 or a desync, any further byte could be misread (RFC 5321 3.8).
     m_output.clear();
     m_pending.clear();
+    m_unsent = 0;
     m_bodyTxn = -1;
     for (Txn &t : m_txns) {
         if (!t.failed) {
@@ -218,6 +224,9 @@ void Session::receive(QByteArrayView data)
     if (m_state == State::Failed || m_state == State::Closed)
         return;
     m_parser.feed(data);
+    // Replies in these bytes can only answer commands already handed to the
+    // transport before they arrived.
+    m_answerable = qsizetype(m_pending.size()) - m_unsent;
     for (;;) {
         if (m_state == State::Failed || m_state == State::Closed || m_state == State::TlsHandshake)
             return;
@@ -360,6 +369,17 @@ void Session::handleReply(const Reply &reply)
         return;
     }
 
+    if (m_answerable <= 0) {
+        // E.49: this reply arrived before the command it would answer was sent
+        // (e.g. "220 hi" and "250 ok" in one segment): the server is out of step
+        // or an attacker is answering for it.
+        fail(replyError(SmtpError::Category::Protocol, QStringLiteral("SMTP-PROTOCOL-ERROR"),
+                        QString::fromLatin1(m_pending.front().verb),
+                        QStringLiteral("the server sent a reply before the command it would answer was sent"),
+                        reply));
+        return;
+    }
+    --m_answerable;
     const Pending p = m_pending.front();
     m_pending.pop_front();
 
@@ -738,7 +758,7 @@ void Session::onAuthReply(const Reply &reply)
                                          error, reply);
             // The mechanism says what ends the exchange (OAuth: empty or "\x01"),
             // else cancel with "*".
-            const QByteArray line = response.isNull() ? QByteArray("*") : response.toBase64();
+            const QByteArray line = m_sasl->failureHasResponse() ? response.toBase64() : QByteArray("*");
             writeCommand(Cmd::AuthResponse, line, -1, -1, m_config.showSecrets ? line : shownResponse);
             return;
         }
@@ -757,12 +777,15 @@ void Session::onAuthReply(const Reply &reply)
         // RFC 4954 4: a 235 may carry the server's final SASL data (SCRAM's v=).
         const QByteArray text = reply.lines.value(0).trimmed();
         const auto extra = QByteArray::fromBase64Encoding(text, QByteArray::AbortOnBase64DecodingErrors);
+        const QByteArray serverFinal = extra && (*extra).startsWith("v=") ? *extra : QByteArray();
         QString error;
-        if (extra && (*extra).startsWith("v=") && !m_sasl->verifyServerFinal(*extra, &error)) {
+        // SCRAM is mutual (RFC 5802 3): success without a verified server
+        // signature does not prove the server knows the password.
+        if (!m_sasl->verifyServerFinal(serverFinal, &error)) {
             attempt.flag = false;
             emitEvent(attempt);
             fail(replyError(SmtpError::Category::Auth, QStringLiteral("SMTP-AUTH-ERROR"), step,
-                            QStringLiteral("the server's SCRAM signature is wrong: %1").arg(error), reply));
+                            QStringLiteral("the server could not prove its identity: %1").arg(error), reply));
             return;
         }
         emitEvent(attempt);
@@ -1001,6 +1024,7 @@ void Session::onDataReply(Txn &t, const Reply &reply)
             d.count = m_output.size() - before;
             emitEvent(std::move(d));
             m_pending.push_back(Pending{Cmd::DataEnd, t.id, -1, "end of data"});
+            ++m_unsent;
             return;
         }
         m_bodyTxn = t.id;
@@ -1056,6 +1080,7 @@ void Session::endBody()
         d.count = m_output.size() - before;
         emitEvent(std::move(d));
         m_pending.push_back(Pending{Cmd::DataEnd, t->id, -1, "end of data"});
+        ++m_unsent;
         return;
     }
     m_encoder.finish(m_bodyBuffer);

@@ -258,6 +258,11 @@ private:
     QByteArray m_output;
     QList<SessionEvent> m_events;
     std::deque<Pending> m_pending;
+    // How many pending commands had been handed out (takeOutput) when the
+    // current bytes arrived: a reply to a command still in m_output, written
+    // during this receive(), cannot be genuine (security catalogue E.49).
+    qsizetype m_answerable = 0;
+    qsizetype m_unsent = 0; // pending commands not yet taken by takeOutput()
     std::deque<Txn> m_txns;
     int m_nextTxn = 0;
     int m_bodyTxn = -1;
