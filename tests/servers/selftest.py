@@ -1,0 +1,701 @@
+#!/usr/bin/python3
+"""Self-test of the test servers in tests/servers (no C++ involved).
+
+    /usr/bin/python3 tests/servers/selftest.py [-v] [HostileTest.test_name ...]
+    SELFTEST_MAILSERVER=1 ... also starts the Postfix + Dovecot instance (needs root)
+
+Each case starts hostile_smtpd.py with a scenario, talks to it with a raw socket client
+(and Python's ssl for TLS), and checks both what the client received and what the
+server recorded. Every wait has a timeout; only loopback is used.
+"""
+
+import base64
+import glob
+import hashlib
+import hmac
+import json
+import os
+import select
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY = "/usr/bin/python3"
+HOSTILE = os.path.join(HERE, "hostile_smtpd.py")
+TIMEOUT = 5.0
+CERTS = None  # set in setUpModule
+
+
+def setUpModule():
+    global CERTS, _tmp
+    _tmp = tempfile.mkdtemp(prefix="smtpscope-selftest-")
+    CERTS = os.path.join(_tmp, "certs")
+    subprocess.run([os.path.join(HERE, "make-certs"), CERTS], check=True, timeout=60)
+
+
+def tearDownModule():
+    shutil.rmtree(_tmp, ignore_errors=True)
+
+
+def cert(name):
+    return os.path.join(CERTS, name)
+
+
+class Server:
+    """hostile_smtpd.py in a child process; stdin is a pipe, so closing it stops it."""
+
+    def __init__(self, *scenarios, options=(), tls=False, implicit=False, certname="smtp.test"):
+        fd, self.record = tempfile.mkstemp(prefix="rec-", suffix=".jsonl", dir=_tmp)
+        os.close(fd)
+        cmd = [PY, HOSTILE, "--record", self.record]
+        for s in scenarios:
+            cmd += ["--scenario", s]
+        for o in options:
+            cmd += ["--option", o]
+        if tls or implicit:
+            cmd += ["--cert", cert(certname + ".pem"), "--key", cert(certname + ".key")]
+        if implicit:
+            cmd.append("--implicit-tls")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        r, _, _ = select.select([self.proc.stdout], [], [], TIMEOUT)
+        if not r:
+            self.stop()
+            raise RuntimeError("hostile_smtpd.py printed no port")
+        line = self.proc.stdout.readline().decode()
+        if not line.startswith("PORT "):
+            err = self.proc.stderr.read().decode()
+            self.stop()
+            raise RuntimeError(f"unexpected first line {line!r}: {err}")
+        self.port = int(line.split()[1])
+
+    def records(self, settle=0.2):
+        time.sleep(settle)  # the server thread writes right after the client's last action
+        with open(self.record, encoding="utf-8") as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+    def lines(self, phase=None):
+        return [r["line"] for r in self.records() if "line" in r and (phase is None or r["phase"] == phase)]
+
+    def events(self, name):
+        return [r for r in self.records() if r.get("event") == name]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(TIMEOUT)
+        for f in (self.proc.stdout, self.proc.stderr):
+            f.close()
+
+
+class Client:
+    """A minimal SMTP client over a raw socket that keeps every received byte."""
+
+    def __init__(self, port, implicit=False, cafile=None):
+        self.cafile = cafile or cert("ca.pem")
+        self.sock = socket.create_connection(("127.0.0.1", port), TIMEOUT)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        self.recvs = []  # size of every recv, to check how replies were written
+        if implicit:
+            self.sock = self.ctx().wrap_socket(self.sock, server_hostname="smtp.test")
+
+    def ctx(self):
+        return ssl.create_default_context(cafile=self.cafile)
+
+    def fill(self, timeout=TIMEOUT):
+        self.sock.settimeout(timeout)
+        data = self.sock.recv(1 << 20)
+        if not data:
+            raise EOFError("server closed")
+        self.recvs.append(len(data))
+        self.buf += data
+
+    def reply(self, timeout=TIMEOUT):
+        """One whole reply (all lines up to the one with a space after the code)."""
+        lines = []
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\r\n" not in self.buf:
+                self.fill(max(0.01, deadline - time.monotonic()))
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line)
+            if len(line) < 4 or line[3:4] != b"-":
+                return lines
+
+    def code(self, timeout=TIMEOUT):
+        return int(self.reply(timeout)[-1][:3])
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def cmd(self, line, timeout=TIMEOUT):
+        self.send(line.encode() + b"\r\n")
+        return self.reply(timeout)
+
+    def starttls(self):
+        lines = self.cmd("STARTTLS")
+        assert lines[-1].startswith(b"220"), lines
+        self.sock = self.ctx().wrap_socket(self.sock, server_hostname="smtp.test")
+        return lines
+
+    def closed(self, timeout=TIMEOUT):
+        """True when the server closes (EOF or reset) within timeout with nothing sent."""
+        try:
+            self.sock.settimeout(timeout)
+            data = self.sock.recv(65536)
+            return data == b""
+        except (ConnectionResetError, ssl.SSLError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def caps(lines):
+    """The keywords of an EHLO reply (text after "250-" / "250 "), first line excluded."""
+    return [l[4:] for l in lines[1:]]
+
+
+class HostileTest(unittest.TestCase):
+
+    def server(self, *a, **kw):
+        s = Server(*a, **kw)
+        self.addCleanup(s.stop)
+        return s
+
+    def client(self, server, **kw):
+        c = Client(server.port, **kw)
+        self.addCleanup(c.close)
+        return c
+
+    # --- baseline ------------------------------------------------------------------------
+
+    def test_ok_plain_transaction(self):
+        s = self.server("ok")
+        c = self.client(s)
+        self.assertEqual(c.reply(), [b"220 smtp.test ESMTP hostile_smtpd"])
+        ehlo = c.cmd("EHLO localhost")
+        self.assertIn(b"250-PIPELINING", ehlo)
+        self.assertIn(b"250-SIZE 10485760", ehlo)
+        self.assertFalse(any(b"STARTTLS" in l or b"AUTH" in l for l in ehlo), ehlo)
+        self.assertEqual(c.cmd("MAIL FROM:<a@x.test>")[-1][:3], b"250")
+        self.assertEqual(c.cmd("RCPT TO:<b@y.test>")[-1][:3], b"250")
+        self.assertEqual(c.cmd("DATA")[-1][:3], b"354")
+        body = b"Subject: t\r\n\r\n..leading dot\r\nline\r\n"
+        c.send(body + b".\r\n")
+        self.assertEqual(c.reply()[-1][:3], b"250")
+        self.assertEqual(c.cmd("QUIT")[-1][:3], b"221")
+        self.assertTrue(c.closed())
+        unstuffed = body.replace(b"\r\n..", b"\r\n.")
+        d = s.events("data-bytes")
+        self.assertEqual(len(d), 1)
+        self.assertEqual(d[0]["n"], len(unstuffed))
+        self.assertEqual(d[0]["raw_n"], len(body))
+        self.assertEqual(d[0]["sha256"], hashlib.sha256(unstuffed).hexdigest())
+        self.assertEqual((d[0]["bare_lf"], d[0]["bare_cr"]), (0, 0))
+        self.assertEqual(s.lines(), ["EHLO localhost", "MAIL FROM:<a@x.test>", "RCPT TO:<b@y.test>",
+                                     "DATA", "QUIT"])
+        self.assertEqual(s.events("close")[0]["by"], "server")
+
+    def test_starttls_then_auth_plain(self):
+        s = self.server("ok", tls=True)
+        c = self.client(s)
+        c.reply()
+        self.assertIn(b"STARTTLS", caps(c.cmd("EHLO localhost")))
+        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0tester\0s3cret-pass"))[-1][:3], b"530")
+        c.starttls()
+        # RFC 3207 4.2: the server forgot the EHLO.
+        self.assertEqual(c.cmd("MAIL FROM:<a@x.test>")[-1][:3], b"503")
+        ehlo = c.cmd("EHLO localhost")
+        self.assertIn(b"AUTH PLAIN LOGIN", caps(ehlo))
+        self.assertNotIn(b"STARTTLS", caps(ehlo))
+        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0tester\0s3cret-pass")), [b"235 2.7.0 Authentication successful"])
+        tls = s.events("tls-start")
+        self.assertEqual(len(tls), 1)
+        self.assertEqual(tls[0]["sni"], "smtp.test")
+        recs = s.records()
+        phases = {r["line"].split()[0]: r["phase"] for r in recs if "line" in r}
+        self.assertEqual(phases["STARTTLS"], "plain")
+        self.assertEqual(phases["MAIL"], "tls")
+        self.assertEqual([r["phase"] for r in recs if "line" in r and r["line"].startswith("AUTH")],
+                         ["plain", "tls"])
+
+    def test_auth_mechanisms(self):
+        s = self.server("ok", tls=True, options=["auth=PLAIN LOGIN CRAM-MD5"])
+
+        def session():
+            c = self.client(s)
+            c.reply()
+            c.cmd("EHLO localhost")
+            c.starttls()
+            self.assertIn(b"250 AUTH PLAIN LOGIN CRAM-MD5", c.cmd("EHLO localhost"))
+            return c
+
+        c = session()
+        self.assertEqual(c.cmd("AUTH LOGIN"), [b"334 VXNlcm5hbWU6"])
+        self.assertEqual(c.cmd(b64("tester")), [b"334 UGFzc3dvcmQ6"])
+        self.assertEqual(c.cmd(b64("s3cret-pass"))[-1][:3], b"235")
+        c = session()
+        ch = c.cmd("AUTH CRAM-MD5")[-1]
+        challenge = base64.b64decode(ch[4:])
+        digest = hmac.new(b"s3cret-pass", challenge, hashlib.md5).hexdigest()
+        self.assertEqual(c.cmd(b64("tester " + digest))[-1][:3], b"235")
+        c = session()
+        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0tester\0wrong"))[-1][:3], b"535")
+        self.assertEqual(c.cmd("AUTH PLAIN"), [b"334 "])
+        self.assertEqual(c.cmd("*")[-1][:3], b"501")  # RFC 4954 4: cancelled
+        self.assertEqual(c.cmd("AUTH XOAUTH2 abc")[-1][:3], b"504")
+
+    def test_auth_plain_before_tls_when_asked(self):
+        s = self.server("ok", options=["auth_plain=1"])
+        c = self.client(s)
+        c.reply()
+        self.assertIn(b"AUTH PLAIN LOGIN", caps(c.cmd("EHLO localhost")))
+        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0tester\0s3cret-pass"))[-1][:3], b"235")
+
+    def test_implicit_tls(self):
+        s = self.server("ok", implicit=True)
+        c = self.client(s, implicit=True)
+        self.assertEqual(c.code(), 220)
+        ehlo = c.cmd("EHLO localhost")
+        self.assertIn(b"AUTH PLAIN LOGIN", caps(ehlo))
+        self.assertNotIn(b"STARTTLS", caps(ehlo))
+        self.assertEqual(s.events("tls-start")[0]["sni"], "smtp.test")
+        self.assertEqual(s.lines("tls"), ["EHLO localhost"])
+
+    def test_wrong_cert_fails_verification(self):
+        s = self.server("wrong-cert", implicit=True, certname="other.test")
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            Client(s.port, implicit=True)
+        self.assertEqual(len(s.events("tls-failed")), 1)
+
+    def test_bdat(self):
+        s = self.server("ok", options=["chunking=1"])
+        c = self.client(s)
+        c.reply()
+        self.assertIn(b"250 CHUNKING", c.cmd("EHLO localhost"))
+        a, b = b"Subject: b\r\n\r\n", b"binary\x00\r\n.\r\n"
+        c.send(b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\n"
+               + b"BDAT %d\r\n" % len(a) + a + b"BDAT %d LAST\r\n" % len(b) + b)
+        self.assertEqual([c.code() for _ in range(4)], [250, 250, 250, 250])
+        d = s.events("data-bytes")[0]
+        self.assertEqual(d["n"], len(a + b))
+        self.assertEqual(d["sha256"], hashlib.sha256(a + b).hexdigest())
+        self.assertEqual(s.events("early-bytes"), [])
+
+    def test_bare_lf_is_counted_and_never_ends_data(self):
+        s = self.server("ok", options=["record_data=1"])
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        c.send(b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n")
+        self.assertEqual([c.code() for _ in range(3)], [250, 250, 354])
+        smuggle = b"a\n.\nMAIL FROM:<evil@x.test>\r\nb\rc\r\n"
+        c.send(smuggle)
+        self.assertFalse(c.closed(0.3))  # still in DATA: no reply yet
+        c.send(b".\r\n")
+        self.assertEqual(c.code(), 250)
+        d = s.events("data-bytes")[0]
+        self.assertEqual((d["bare_lf"], d["bare_cr"]), (2, 1))
+        self.assertEqual(base64.b64decode(d["data_b64"]), smuggle)
+        self.assertNotIn("MAIL FROM:<evil@x.test>", s.lines())
+
+    # --- STARTTLS attacks (catalogue A) ----------------------------------------------------
+
+    def injected(self, scenario):
+        s = self.server(scenario, tls=True)
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        c.send(b"STARTTLS\r\n")
+        c.fill()
+        return s, c
+
+    def test_inject_after_starttls_in_one_write(self):
+        s, c = self.injected("inject-after-starttls")
+        # Both parts came in the first recv: the server wrote them in one write.
+        self.assertEqual(c.buf, b"220 2.0.0 Ready to start TLS\r\n250-x\r\n250 AUTH PLAIN\r\n")
+        c.buf = b""
+        c.sock = c.ctx().wrap_socket(c.sock, server_hostname="smtp.test")
+        self.assertIn(b"AUTH PLAIN LOGIN", caps(c.cmd("EHLO localhost")))
+        self.assertEqual(len(s.events("tls-start")), 1)
+
+    def test_inject_partial(self):
+        _, c = self.injected("inject-partial")
+        self.assertEqual(c.buf, b"220 2.0.0 Ready to start TLS\r\n250-AUTH PLAIN INJ")
+
+    def test_inject_late(self):
+        _, c = self.injected("inject-late")
+        self.assertEqual(c.buf, b"220 2.0.0 Ready to start TLS\r\n")
+        c.fill()
+        self.assertEqual(c.buf, b"220 2.0.0 Ready to start TLS\r\n250 X\r\n")
+
+    def test_plaintext_after_starttls_is_flagged(self):
+        s = self.server("ok", tls=True)
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        c.send(b"STARTTLS\r\nAUTH PLAIN AHRlc3Rlcg==\r\n")
+        self.assertEqual(c.code(), 220)
+        self.assertTrue(c.closed())
+        self.assertEqual(s.events("plain-after-starttls")[0]["bytes"], "AUTH PLAIN AHRlc3Rlcg==\r\n")
+        self.assertEqual(len(s.events("tls-failed")), 1)
+        self.assertEqual(s.events("early-bytes")[0]["after"], "STARTTLS")
+
+    def test_no_starttls(self):
+        s = self.server("no-starttls", tls=True)
+        c = self.client(s)
+        c.reply()
+        self.assertFalse(any(b"STARTTLS" in l for l in c.cmd("EHLO localhost")))
+        self.assertEqual(c.cmd("STARTTLS")[-1][:3], b"502")
+
+    def test_starttls_codes(self):
+        for code in ("454", "502", "501", "354", "250", "421"):
+            with self.subTest(code=code):
+                s = self.server(f"starttls-{code}", tls=True)
+                c = self.client(s)
+                c.reply()
+                self.assertIn(b"STARTTLS", caps(c.cmd("EHLO localhost")))
+                self.assertEqual(c.cmd("STARTTLS")[-1][:3], code.encode())
+                if code == "421":
+                    self.assertTrue(c.closed())
+                else:
+                    # Still plaintext: the server did not start TLS.
+                    self.assertEqual(c.cmd("NOOP")[-1][:3], b"250")
+                    self.assertEqual(s.events("tls-start"), [])
+
+    def test_plaintext_on_tls_port(self):
+        s = self.server("plaintext-on-tls", implicit=True)
+        c = self.client(s)
+        self.assertEqual(c.code(), 220)
+        with self.assertRaises(ssl.SSLError):
+            Client(s.port, implicit=True)
+
+    def test_tls_max_1_1(self):
+        s = self.server("ok", implicit=True, options=["tls_max=1.1"])
+        with self.assertRaises(ssl.SSLError):
+            Client(s.port, implicit=True)  # the default client context wants TLS >= 1.2
+
+    # --- replies (catalogue E) -------------------------------------------------------------
+
+    def test_ehlo_502_then_helo(self):
+        s = self.server("ehlo-502")
+        c = self.client(s)
+        c.reply()
+        self.assertEqual(c.cmd("EHLO localhost")[-1][:3], b"502")
+        self.assertEqual(c.cmd("HELO localhost"), [b"250 smtp.test"])
+        self.assertEqual(c.cmd("MAIL FROM:<a@x.test>")[-1][:3], b"250")
+
+    def test_mismatched_multiline(self):
+        s = self.server("mismatched-multiline")
+        c = self.client(s)
+        c.reply()
+        self.assertEqual(c.cmd("EHLO localhost"), [b"250-first", b"550 second"])
+
+    def test_reply_at_with_escapes_and_occurrence(self):
+        s = self.server("reply-at=EHLO2:250-smtp.test\\r\\n250 AUTH CRAM-MD5", "reply-at=DOT:451 4.3.0 try later",
+                        "reply-at=NOOP:250 a\\x1bb\\c", tls=True)
+        c = self.client(s)
+        c.reply()
+        self.assertIn(b"STARTTLS", caps(c.cmd("EHLO localhost")))
+        c.starttls()
+        self.assertEqual(c.cmd("EHLO localhost"), [b"250-smtp.test", b"250 AUTH CRAM-MD5"])
+        c.send(b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n")
+        self.assertEqual([c.code() for _ in range(3)], [250, 250, 354])
+        c.send(b"x\r\n.\r\n")
+        self.assertEqual(c.reply(), [b"451 4.3.0 try later"])
+        c.send(b"NOOP\r\n")
+        time.sleep(0.3)
+        c.fill()
+        self.assertEqual(c.buf, b"250 a\x1bb")  # no terminator: \c
+
+    def test_long_line(self):
+        s = self.server("long-line")
+        c = self.client(s)
+        c.reply()
+        ehlo = c.cmd("EHLO localhost")
+        self.assertGreaterEqual(max(len(l) for l in ehlo), 200 * 1024)
+
+    def test_huge_ehlo(self):
+        s = self.server("huge-ehlo")
+        c = self.client(s)
+        c.reply()
+        ehlo = c.cmd("EHLO localhost", timeout=30)
+        self.assertEqual(sum(1 for l in ehlo if l.startswith(b"250-X-CAP-")), 200000)
+
+    def test_early_data(self):
+        s = self.server("early-data")
+        c = self.client(s)
+        c.fill()
+        self.assertEqual(c.buf, b"220 smtp.test ESMTP hostile_smtpd\r\n250 extra\r\n")
+
+    def test_fragmented_replies(self):
+        s = self.server("ok", options=["chunk=3", "chunk_delay=0.02"])
+        c = self.client(s)
+        self.assertEqual(c.reply(), [b"220 smtp.test ESMTP hostile_smtpd"])
+        self.assertGreater(len(c.recvs), 5)
+
+    # --- timeouts and connection loss (catalogue F) ------------------------------------------
+
+    def test_silent_greeting(self):
+        s = self.server("silent-greeting")
+        c = self.client(s)
+        with self.assertRaises(socket.timeout):
+            c.fill(1.0)
+        c.send(b"QUIT\r\n")
+        self.assertFalse(c.closed(0.5))
+        self.assertEqual(s.lines(), ["QUIT"])
+
+    def test_silent_at_rcpt(self):
+        s = self.server("silent-at=RCPT")
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        c.cmd("MAIL FROM:<a@x.test>")
+        c.send(b"RCPT TO:<b@y.test>\r\n")
+        with self.assertRaises(socket.timeout):
+            c.fill(1.0)
+
+    def test_trickle_greeting(self):
+        s = self.server("trickle-greeting")
+        c = self.client(s)
+        deadline = time.monotonic() + 1.3
+        while time.monotonic() < deadline:
+            try:
+                c.fill(max(0.01, deadline - time.monotonic()))
+            except socket.timeout:
+                break
+        self.assertTrue(1 <= len(c.buf) <= 4, c.buf)
+        self.assertNotIn(b"\n", c.buf)
+
+    def test_close_mid_data(self):
+        s = self.server("close-mid-data")
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        c.send(b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n")
+        self.assertEqual([c.code() for _ in range(3)], [250, 250, 354])
+        try:
+            c.send((b"x" * 78 + b"\r\n") * 20)
+        except OSError:
+            pass
+        self.assertTrue(c.closed())
+        self.assertEqual(s.events("data-bytes"), [])
+
+    def test_close_after_dot(self):
+        s = self.server("close-after-dot")
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        c.send(b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n")
+        self.assertEqual([c.code() for _ in range(3)], [250, 250, 354])
+        c.send(b"x\r\n.\r\n")
+        self.assertTrue(c.closed())
+        self.assertEqual(c.buf, b"")
+        self.assertEqual(len(s.events("data-bytes")), 1)
+
+    def test_421_at_each_step(self):
+        script = [("EHLO", "EHLO localhost"), ("AUTH", "AUTH PLAIN " + b64("\0tester\0s3cret-pass")),
+                  ("MAIL", "MAIL FROM:<a@x.test>"), ("RCPT", "RCPT TO:<b@y.test>"),
+                  ("RCPT2", "RCPT TO:<c@y.test>"), ("DATA", "DATA"), ("DOT", "x\r\n.")]
+        for i, (step, _) in enumerate([("GREETING", None)] + script):
+            with self.subTest(step=step):
+                s = self.server(f"421-at={step}", options=["auth_plain=1"])
+                c = self.client(s)
+                if step == "GREETING":
+                    self.assertEqual(c.reply(), [b"421 4.3.2 Shutting down"])
+                    self.assertTrue(c.closed())
+                    continue
+                c.reply()
+                for _, line in script[:i - 1]:
+                    self.assertLess(c.cmd(line)[-1][:1], b"4")
+                self.assertEqual(c.cmd(script[i - 1][1]), [b"421 4.3.2 Shutting down"])
+                self.assertTrue(c.closed())
+
+    def test_slow_dot_with_refused_rcpt(self):
+        s = self.server("slow-dot=1", "refuse-rcpt=Refused@Example.test")
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        c.send(b"MAIL FROM:<a@x.test>\r\nRCPT TO:<refused@example.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n")
+        self.assertEqual([c.code() for _ in range(4)], [250, 550, 250, 354])
+        c.send(b"x\r\n.\r\n")
+        t0 = time.monotonic()
+        self.assertEqual(c.code(), 250)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.9)
+
+    def test_max_rcpt(self):
+        s = self.server("max-rcpt=2")
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        c.cmd("MAIL FROM:<a@x.test>")
+        self.assertEqual([c.cmd(f"RCPT TO:<r{i}@y.test>")[-1][:3] for i in range(3)], [b"250", b"250", b"452"])
+
+    def test_reject_during_data(self):
+        s = self.server("reject-during-data=1000")
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        c.send(b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n")
+        self.assertEqual([c.code() for _ in range(3)], [250, 250, 354])
+        c.send((b"y" * 78 + b"\r\n") * 20)
+        self.assertEqual(c.reply(), [b"552 5.3.4 Message too big"])
+
+    def test_idle_421(self):
+        s = self.server("idle-421=0.5")
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        self.assertEqual(c.reply(2.0), [b"421 4.4.2 Idle timeout"])
+        self.assertTrue(c.closed())
+
+    # --- AUTH (catalogue H) ------------------------------------------------------------------
+
+    def test_auth_loop(self):
+        s = self.server("auth-loop", options=["auth_plain=1"])
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        self.assertEqual(c.cmd("AUTH LOGIN"), [b"334 QnVHZ1liVWdHeQ=="])
+        for _ in range(5):
+            self.assertEqual(c.cmd("*"), [b"334 QnVHZ1liVWdHeQ=="])
+
+    def test_bad_challenge(self):
+        s = self.server("bad-challenge", options=["auth_plain=1"])
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        self.assertEqual(c.cmd("AUTH PLAIN"), [b"334 !!!notbase64"])
+        self.assertEqual(c.cmd("*")[-1][:3], b"501")
+
+    # --- recording what the client must not do ------------------------------------------------
+
+    def test_early_bytes_without_pipelining(self):
+        s = self.server("ok", options=["pipelining=0"])
+        c = self.client(s)
+        c.reply()
+        self.assertNotIn(b"250-PIPELINING", c.cmd("EHLO localhost"))
+        c.send(b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\n")
+        self.assertEqual([c.code(), c.code()], [250, 250])
+        self.assertEqual([e["after"] for e in s.events("early-bytes")], ["MAIL"])
+
+    def test_bytes_before_greeting(self):
+        s = self.server("delay-at=GREETING:0.5")
+        c = self.client(s)
+        c.send(b"EHLO localhost\r\n")
+        self.assertEqual(c.code(), 220)
+        self.assertEqual(s.events("early-bytes")[0]["before"], "GREETING")
+
+    def test_stdin_close_stops_the_server(self):
+        s = Server("ok")
+        s.proc.stdin.close()
+        self.assertEqual(s.proc.wait(TIMEOUT), 0)
+        s.stop()
+
+    def test_unknown_scenario_is_refused(self):
+        r = subprocess.run([PY, HOSTILE, "--scenario", "no-such-thing"], capture_output=True,
+                           timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 2)
+        r = subprocess.run([PY, HOSTILE, "--scenario", "421-at=BOGUS"], capture_output=True,
+                           timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 2)
+
+
+@unittest.skipUnless(os.environ.get("SELFTEST_MAILSERVER") == "1" and os.geteuid() == 0,
+                     "set SELFTEST_MAILSERVER=1 (as root) to test the Postfix + Dovecot instance")
+class MailserverTest(unittest.TestCase):
+    """Starts the real instance once and checks the facts the integration tests rely on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="ms-", dir="/tmp")
+        r = subprocess.run([os.path.join(HERE, "mailserver"), "start", cls.dir], capture_output=True,
+                           text=True, timeout=90)
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr)
+        cls.env = dict(l.split("=", 1) for l in r.stdout.splitlines() if "=" in l)
+
+    @classmethod
+    def tearDownClass(cls):
+        subprocess.run([os.path.join(HERE, "mailserver"), "stop", cls.dir], timeout=60, check=True)
+        r = subprocess.run([os.path.join(HERE, "mailserver"), "status", cls.dir], capture_output=True, timeout=30)
+        assert r.returncode == 3, r.stdout
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def client(self, port_key, implicit=False):
+        c = Client(int(self.env[port_key]), implicit=implicit, cafile=self.env["CA_FILE"])
+        self.addCleanup(c.close)
+        self.assertEqual(c.code(), 220)
+        return c
+
+    def test_env_keys(self):
+        for k in ("SMTP_PORT", "SMTPS_PORT", "SUBMISSION_PORT", "MAILDIR", "CA_FILE", "CERT_NAME",
+                  "SMTP_USER", "SMTP_PASSWORD", "REFUSED_RCPT", "POSTFIX_CONFIG_DIR"):
+            self.assertIn(k, self.env)
+        self.assertEqual(self.env["CERT_NAME"], "smtp.test")
+
+    def test_extensions_and_auth_after_tls(self):
+        c = self.client("SMTP_PORT")
+        ehlo = b"\n".join(c.cmd("EHLO localhost"))
+        for kw in (b"PIPELINING", b"SIZE 52428800", b"8BITMIME", b"SMTPUTF8", b"CHUNKING", b"DSN",
+                   b"ENHANCEDSTATUSCODES", b"STARTTLS"):
+            self.assertIn(kw, ehlo)
+        self.assertNotIn(b"AUTH", ehlo)
+        c.starttls()
+        ehlo = c.cmd("EHLO localhost")
+        self.assertIn(b"AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256", caps(ehlo))
+        self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0tester\0s3cret-pass"))[-1][:3], b"235")
+
+    def test_submission_requires_tls_and_auth(self):
+        c = self.client("SUBMISSION_PORT")
+        c.cmd("EHLO localhost")
+        self.assertEqual(c.cmd("MAIL FROM:<a@x.test>")[-1][:3], b"530")
+        c.starttls()
+        c.cmd("EHLO localhost")
+        c.cmd("MAIL FROM:<a@x.test>")
+        self.assertEqual(c.cmd("RCPT TO:<b@y.test>")[-1][:3], b"554")
+
+    def test_delivery_and_refused_recipient(self):
+        c = self.client("SMTPS_PORT", implicit=True)
+        c.cmd("EHLO localhost")
+        tag = f"selftest-{time.time_ns()}"
+        c.send(b"MAIL FROM:<s@x.test>\r\nRCPT TO:<refused@example.test>\r\nRCPT TO:<"
+               + tag.encode() + b"@y.test>\r\nDATA\r\n")
+        self.assertEqual([c.code() for _ in range(4)], [250, 550, 250, 354])
+        c.send(b"Subject: " + tag.encode() + b"\r\n\r\nbody\r\n..dot\r\n.\r\n")
+        self.assertEqual(c.code(), 250)
+        deadline = time.monotonic() + 10
+        found = []
+        while time.monotonic() < deadline and not found:
+            for f in glob.glob(os.path.join(self.env["MAILDIR"], "new", "*")):
+                with open(f, "rb") as fh:
+                    data = fh.read()
+                if tag.encode() in data:
+                    found.append(data)
+            time.sleep(0.1)
+        self.assertEqual(len(found), 1)
+        msg = found[0]
+        self.assertTrue(msg.startswith(b"Return-Path: <s@x.test>\nX-Original-To: " + tag.encode()), msg)
+        self.assertIn(b"Delivered-To: " + tag.encode() + b"@y.test\n", msg)
+        self.assertTrue(msg.endswith(b"\n\nbody\n.dot\n"), msg)
+
+
+if __name__ == "__main__":
+    unittest.main()
