@@ -50,6 +50,7 @@ public:
     Status next(Reply *reply, ParseError *error);
     // Bytes buffered but not yet returned as a reply (used to detect data sent
     // between the STARTTLS 220 and the handshake: RFC 3207 4.2, CVE-2021-22947).
+    // 0 after an error: input is then dropped, so a flooding peer cannot grow it.
     [[nodiscard]] qsizetype bufferedBytes() const;
     // Drops all buffered input and any error state.
     void reset();
