@@ -3,7 +3,8 @@
 // (qore-behaviour.md "Socket events"). Each record is a QVariantMap so that it
 // can go into an EventQueue and be shown or stored as is:
 //   "event"     int code (SocketEvent::Type)
-//   "name"      the code as text ("PACKET_SENT")   [added: readable logs]
+//   "event_name" the code as text ("PACKET_SENT")   [added: readable logs; not
+//               "name", which HOSTNAME_LOOKUP uses for the host, as in the reference]
 //   "source"    int, always SourceSocket for socket events, SourceSmtp for SMTP ones
 //   "id"        qint64, unique per client object
 //   "arg"       the caller's arg from setEventQueue()

@@ -1,0 +1,87 @@
+#include "smtperror.h"
+
+#include <QStringList>
+
+namespace {
+
+// Server text comes from the network: make it one printable line before it goes
+// into a message, a log or an exception (security catalogue E.47: no raw control
+// bytes, no terminal escapes). Line breaks between reply lines become " / ".
+QString printableServerText(const QByteArray &text)
+{
+    QString out;
+    const QString decoded = QString::fromUtf8(text); // invalid UTF-8 -> U+FFFD
+    bool pendingBreak = false;
+    for (const QChar c : decoded) {
+        if (c == QLatin1Char('\r') || c == QLatin1Char('\n')) {
+            pendingBreak = !out.isEmpty();
+            continue;
+        }
+        if (pendingBreak) {
+            out += QStringLiteral(" / ");
+            pendingBreak = false;
+        }
+        const char16_t u = c.unicode();
+        // C0, DEL, C1 and the bidi overrides/isolates (U+202A-202E, U+2066-2069)
+        // that can disguise text (catalogue E.47, "U+202E").
+        const bool unsafe = u < 0x20 || (u >= 0x7f && u <= 0x9f)
+                         || (u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069);
+        if (unsafe)
+            out += QStringLiteral("\\x%1").arg(uint(u), u > 0xff ? 4 : 2, 16, QLatin1Char('0'));
+        else
+            out += c;
+    }
+    return out;
+}
+
+} // namespace
+
+QString SmtpError::categoryName(Category c)
+{
+    switch (c) {
+    case Category::None: return QStringLiteral("none");
+    case Category::Usage: return QStringLiteral("usage");
+    case Category::Message: return QStringLiteral("message");
+    case Category::Transport: return QStringLiteral("transport");
+    case Category::Tls: return QStringLiteral("tls");
+    case Category::Protocol: return QStringLiteral("protocol");
+    case Category::Reply: return QStringLiteral("reply");
+    case Category::Auth: return QStringLiteral("auth");
+    }
+    return QStringLiteral("unknown");
+}
+
+QString SmtpError::toString() const
+{
+    if (!isError() && code.isEmpty() && message.isEmpty())
+        return QStringLiteral("no error");
+
+    QStringList head;
+    // Without a reference code, the category still tells the reader what kind
+    // of failure it was.
+    head.append(code.isEmpty() ? categoryName(category).toUpper() + QStringLiteral("-ERROR")
+                               : code);
+    if (!step.isEmpty())
+        head.append(step);
+    if (!message.isEmpty())
+        head.append(message);
+    QString out = head.join(QStringLiteral(": "));
+
+    QStringList server;
+    if (replyCode != 0)
+        server.append(QString::number(replyCode));
+    if (!enhancedCode.isEmpty())
+        server.append(enhancedCode);
+    const QString text = printableServerText(serverText);
+    if (!text.isEmpty())
+        server.append(text);
+    if (!server.isEmpty())
+        out += QStringLiteral(" (server: ") + server.join(QLatin1Char(' ')) + QLatin1Char(')');
+    return out;
+}
+
+SmtpException::SmtpException(SmtpError error)
+    : m_error(std::move(error))
+    , m_what(m_error.toString().toUtf8())
+{
+}
