@@ -53,7 +53,9 @@ public:
     // within the connect timeout.
     void connectToServer(const Options &options);
     // Queues `data` as one socket write (PACKET_SENT when the kernel took it).
-    void write(const QByteArray &data);
+    // `shown`, when given, is what PACKET_SENT events carry as "data" instead:
+    // the same bytes with secrets masked (same length, so offsets agree).
+    void write(const QByteArray &data, const QByteArray &shown = QByteArray());
     // RFC 3207: begins the TLS handshake on the open connection. The caller must
     // have checked that no unread bytes were received after the 220; the
     // transport checks its own socket buffer too and fails with a Tls error
@@ -83,7 +85,9 @@ Q_SIGNALS:
     void connected();                   // TCP up (and TLS up when implicitTls)
     void encrypted();                   // STARTTLS handshake done and verified
     void received(const QByteArray &data);
-    void bytesWritten(qint64 bytes);    // for flow control of large bodies
+    // Write progress, for flow control of large bodies: `bytes` application
+    // bytes were written; 0 when only already-encrypted TLS bytes drained.
+    void bytesWritten(qint64 bytes);
     void deadlinePassed();
     void closed();                      // the peer closed, or the socket was aborted
     void failed(const SmtpError &error);// connection, TLS or I/O failure: the transport is closed
