@@ -120,9 +120,18 @@ void Session::setState(State s)
 
 void Session::emitEvent(SessionEvent e) { m_events.append(std::move(e)); }
 
-QByteArray Session::takeOutput()
+QByteArray Session::takeOutput(QByteArray *shown)
 {
     m_unsent = 0;
+    if (shown) {
+        shown->clear();
+        if (!m_secretRanges.isEmpty()) {
+            *shown = m_output;
+            for (const auto &[from, length] : std::as_const(m_secretRanges))
+                std::fill_n(shown->begin() + from, length, '*');
+        }
+    }
+    m_secretRanges.clear();
     return std::exchange(m_output, QByteArray());
 }
 
@@ -137,11 +146,14 @@ Session::Txn *Session::findTxn(int id)
     return nullptr;
 }
 
-void Session::writeCommand(Cmd cmd, const QByteArray &line, int txn, int index, const QByteArray &shown)
+void Session::writeCommand(Cmd cmd, const QByteArray &line, int txn, int index, const QByteArray &shown,
+                           qsizetype secretFrom)
 {
     // Defence in depth: every argument was validated before it got here
     // (validation.h), but no command line may ever carry a CR or LF of its own.
     Q_ASSERT(!line.contains('\r') && !line.contains('\n'));
+    if (secretFrom >= 0 && secretFrom < line.size() && !m_config.showSecrets)
+        m_secretRanges.append({m_output.size() + secretFrom, line.size() - secretFrom});
     m_output.append(crlf(line));
     QByteArray verb;
     switch (cmd) {
@@ -179,6 +191,7 @@ void Session::fail(SmtpError error)
     // Nothing more goes out once the session has failed: after injected data, a
     // 421 or a desync, any further byte could be misread (RFC 5321 3.8).
     m_output.clear();
+    m_secretRanges.clear();
     m_pending.clear();
     m_unsent = 0;
     m_bodyTxn = -1;
@@ -335,6 +348,7 @@ void Session::deadlinePassed()
 
 void Session::handleReply(const Reply &reply)
 {
+    ++m_repliesReceived;
     SessionEvent received;
     received.type = SessionEvent::Type::ReplyReceived;
     received.reply = reply;
@@ -357,6 +371,13 @@ void Session::handleReply(const Reply &reply)
                       QStringLiteral("the server interrupted the data transfer with %1: %2")
                           .arg(reply.code)
                           .arg(reply.summary()));
+            return;
+        }
+        if (reply.code == 421) {
+            // RFC 5321 3.8: a server may announce its shutdown at any time, e.g. an
+            // idle timeout on a kept-open session (security catalogue F.59).
+            failReply(stateName(m_state), reply,
+                      QStringLiteral("the server closed the session (421: service not available)"));
             return;
         }
         // E.49: an unsolicited reply means the two sides are out of step; pairing it
@@ -693,6 +714,7 @@ void Session::tryNextMechanism()
     }
     QByteArray line = "AUTH " + mech.toLatin1();
     QByteArray shown = line;
+    qsizetype secretFrom = -1;
     if (m_sasl->hasInitialResponse()) {
         QByteArray ir;
         if (!m_sasl->initialResponse(&ir, &error)) {
@@ -703,6 +725,7 @@ void Session::tryNextMechanism()
         // RFC 4954 4: an empty initial response is sent as "=".
         const QByteArray encoded = ir.isEmpty() ? QByteArray("=") : ir.toBase64();
         if (line.size() + 1 + encoded.size() + 2 <= MaxCommandLine) {
+            secretFrom = line.size() + 1;
             line += ' ' + encoded;
             shown += m_config.showSecrets ? ' ' + encoded : QByteArray(" <redacted>");
         } else {
@@ -712,7 +735,7 @@ void Session::tryNextMechanism()
             m_hasDeferredInitialResponse = true;
         }
     }
-    writeCommand(Cmd::Auth, line, -1, -1, shown);
+    writeCommand(Cmd::Auth, line, -1, -1, shown, secretFrom);
 }
 
 void Session::onAuthReply(const Reply &reply)
@@ -735,7 +758,7 @@ void Session::onAuthReply(const Reply &reply)
         if (m_hasDeferredInitialResponse) {
             m_hasDeferredInitialResponse = false;
             writeCommand(Cmd::AuthResponse, m_deferredInitialResponse, -1, -1,
-                         m_config.showSecrets ? m_deferredInitialResponse : shownResponse);
+                         m_config.showSecrets ? m_deferredInitialResponse : shownResponse, 0);
             return;
         }
         // The challenge is the reply text, base64 (RFC 4954 4); an enhanced status
@@ -759,11 +782,11 @@ void Session::onAuthReply(const Reply &reply)
             // The mechanism says what ends the exchange (OAuth: empty or "\x01"),
             // else cancel with "*".
             const QByteArray line = m_sasl->failureHasResponse() ? response.toBase64() : QByteArray("*");
-            writeCommand(Cmd::AuthResponse, line, -1, -1, m_config.showSecrets ? line : shownResponse);
+            writeCommand(Cmd::AuthResponse, line, -1, -1, m_config.showSecrets ? line : shownResponse, 0);
             return;
         }
         const QByteArray line = response.toBase64();
-        writeCommand(Cmd::AuthResponse, line, -1, -1, m_config.showSecrets ? line : shownResponse);
+        writeCommand(Cmd::AuthResponse, line, -1, -1, m_config.showSecrets ? line : shownResponse, 0);
         return;
     }
 

@@ -150,6 +150,9 @@ public:
     [[nodiscard]] static QString stateName(State state);
     [[nodiscard]] State state() const { return m_state; }
     [[nodiscard]] WaitKind waitKind() const;
+    // Complete replies parsed so far: the driver re-arms its reply deadline only
+    // when this moves (a trickling server must still time out, catalogue F.53).
+    [[nodiscard]] quint64 repliesReceived() const { return m_repliesReceived; }
     [[nodiscard]] const SessionConfig &config() const { return m_config; }
 
     // Transport facts
@@ -159,8 +162,8 @@ public:
     void closed();          // EOF or reset by peer
     void deadlinePassed();  // the deadline armed for waitKind() passed
 
-    // Requests. Each returns false (and queues a Failed or TransactionFailed event)
-    // when not possible in the current state.
+    // Requests. startTransaction() reports a refusal with a TransactionFailed
+    // event; noop() and reset() just return false when not possible now.
     // Starts a mail transaction; returns its id (>= 0) or -1. Allowed in Ready,
     // and, with PIPELINING, while the previous message's end of data awaits its
     // reply (RFC 2920 3.1: the message content may be followed by the next group).
@@ -181,8 +184,10 @@ public:
     // the driver closes the connection.
     void abort(const QString &why);
 
-    // Outputs
-    [[nodiscard]] QByteArray takeOutput();
+    // Outputs. With `shown`, a copy of the bytes with every AUTH payload masked
+    // by '*' (same length) is stored there when the output holds one (else it is
+    // cleared): for raw-data events and logs, unless showSecrets is on.
+    [[nodiscard]] QByteArray takeOutput(QByteArray *shown = nullptr);
     [[nodiscard]] bool hasOutput() const { return !m_output.isEmpty(); }
     [[nodiscard]] QList<SessionEvent> takeEvents();
 
@@ -226,8 +231,9 @@ private:
     };
 
     void setState(State s);
+    // `secretFrom`: offset in `line` where an AUTH payload starts (-1: none).
     void writeCommand(Cmd cmd, const QByteArray &line, int txn = -1, int index = -1,
-                      const QByteArray &shown = QByteArray());
+                      const QByteArray &shown = QByteArray(), qsizetype secretFrom = -1);
     void emitEvent(SessionEvent e);
     void fail(SmtpError error);
     void failReply(const QString &step, const Reply &reply, const QString &message,
@@ -262,7 +268,9 @@ private:
     // current bytes arrived: a reply to a command still in m_output, written
     // during this receive(), cannot be genuine (security catalogue E.49).
     qsizetype m_answerable = 0;
+    quint64 m_repliesReceived = 0;
     qsizetype m_unsent = 0; // pending commands not yet taken by takeOutput()
+    QList<std::pair<qsizetype, qsizetype>> m_secretRanges; // (offset, length) in m_output
     std::deque<Txn> m_txns;
     int m_nextTxn = 0;
     int m_bodyTxn = -1;
