@@ -8,9 +8,7 @@
 #include "simulatedserver.h"
 #include "transport/smtptransport.h"
 
-#include <QLoggingCategory>
 
-Q_LOGGING_CATEGORY(lcClient, "smtpscope.client")
 
 namespace {
 
@@ -138,6 +136,8 @@ void Driver::run(DriverJob job, Done done)
             m.msg = msg;
             m.result.messageBytes = msg->size();
             m.result.error = msg->checkSendPossible();
+            if (!m.result.error.isError())
+                m.result.error = prepareEnvelope(m);
             if (m.result.error.isError()) {
                 m.done = true;
                 ++m_doneCount;
@@ -199,6 +199,8 @@ void Driver::connectNow()
         cfg.tlsMode = Smtp::SessionConfig::TlsMode::None;
     m_session = std::make_unique<Smtp::Session>(cfg);
     m_commandTimes.clear();
+    m_armedKind = Smtp::Session::WaitKind::None;
+    m_armedReplies = 0;
     m_bodyTxn = -1;
     m_body.reset();
 
@@ -266,35 +268,37 @@ void Driver::startSending()
     startMessages();
 }
 
-bool Driver::startMessage(Message &m)
+SmtpError Driver::prepareEnvelope(Message &m)
 {
-    m.started = true;
-    Smtp::Envelope env;
+    // Every address is checked before anything is sent (security catalogue
+    // C.21-23): a CR, LF or NUL never reaches a command line.
+    Smtp::Envelope &env = m.envelope;
     QString error;
     const auto sender = Smtp::parseMailbox(m.msg->envelopeSender(), u"sender address", &error, true);
-    if (!sender) {
-        m.result.error = SmtpError::make(SmtpError::Category::Message, QStringLiteral("MESSAGE-ERROR"),
-                                         QStringLiteral("MAIL FROM"), error);
-        messageDone(m);
-        return false;
-    }
+    if (!sender)
+        return SmtpError::make(SmtpError::Category::Message, QStringLiteral("MESSAGE-ERROR"), QStringLiteral("MAIL FROM"),
+                               error);
     env.sender = sender->wire;
     env.needsSmtpUtf8 = sender->needsSmtpUtf8;
     const QStringList rcpts = m.msg->envelopeRecipients();
     for (const QString &r : rcpts) {
         const auto box = Smtp::parseMailbox(r, u"recipient address", &error);
-        if (!box) {
-            m.result.error = SmtpError::make(SmtpError::Category::Message, QStringLiteral("MESSAGE-ERROR"),
-                                             QStringLiteral("RCPT TO"), error);
-            messageDone(m);
-            return false;
-        }
+        if (!box)
+            return SmtpError::make(SmtpError::Category::Message, QStringLiteral("MESSAGE-ERROR"), QStringLiteral("RCPT TO"),
+                                   error);
         env.recipients.append(box->wire);
         env.needsSmtpUtf8 = env.needsSmtpUtf8 || box->needsSmtpUtf8;
         RecipientResult rr;
         rr.address = r;
         m.result.recipients.append(rr);
     }
+    return {};
+}
+
+bool Driver::startMessage(Message &m)
+{
+    m.started = true;
+    Smtp::Envelope env = m.envelope;
     env.size = m.msg->size();
     env.body8Bit = m.msg->has8BitContent();
     if (env.size >= 0 && env.size <= InlineBodyLimit) {
@@ -393,7 +397,8 @@ void Driver::pump()
                 allMessagesHandled();
         }
         if (m_session->hasOutput()) {
-            const QByteArray out = m_session->takeOutput();
+            QByteArray shown;
+            const QByteArray out = m_session->takeOutput(&shown);
             if (m_simulator) {
                 const QByteArray reply = m_simulator->feed(out);
                 m_info.simulatedWire += out;
@@ -401,7 +406,7 @@ void Driver::pump()
                     m_session->receive(reply);
             } else if (m_transport) {
                 // One write per batch: a pipelined group or a body chunk goes out whole.
-                m_transport->write(out);
+                m_transport->write(out, shown);
             }
             continue;
         }
@@ -418,11 +423,17 @@ void Driver::pump()
     }
 }
 
-void Driver::armDeadline()
+void Driver::armDeadline(bool progress)
 {
     if (!m_transport || !m_session || m_simulator)
         return;
-    switch (m_session->waitKind()) {
+    const Smtp::Session::WaitKind kind = m_session->waitKind();
+    const quint64 replies = m_session->repliesReceived();
+    if (!progress && kind == m_armedKind && replies == m_armedReplies)
+        return; // still waiting for the same thing: the deadline stands
+    m_armedKind = kind;
+    m_armedReplies = replies;
+    switch (kind) {
     case Smtp::Session::WaitKind::None:
     case Smtp::Session::WaitKind::Handshake: // the transport times the handshake itself
         m_transport->clearDeadline();
@@ -539,8 +550,11 @@ void Driver::handle(const Smtp::SessionEvent &e)
         break;
     case T::StartTlsNow:
         addTranscript(TranscriptEntry::Direction::Info, QStringLiteral("starting TLS (STARTTLS)"));
-        if (m_session->hasOutput() && m_transport)
-            m_transport->write(m_session->takeOutput());
+        if (m_session->hasOutput() && m_transport) {
+            QByteArray shown;
+            const QByteArray out = m_session->takeOutput(&shown);
+            m_transport->write(out, shown);
+        }
         if (m_transport)
             m_transport->startTls();
         break;
@@ -804,7 +818,7 @@ void Driver::onBytesWritten()
 {
     if (m_bodyTxn >= 0) {
         streamBody();
-        armDeadline(); // progress: the server is reading
+        armDeadline(true); // progress: the server is reading
     }
 }
 

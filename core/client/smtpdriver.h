@@ -9,6 +9,8 @@
 #include "sendresult.h"
 #include "smtpclient.h"
 
+#include "protocol/smtpsession.h"
+
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
@@ -21,10 +23,6 @@
 class EventQueue;
 class SmtpTransport;
 class UsageStats;
-namespace Smtp {
-class Session;
-struct SessionEvent;
-}
 
 // Every setting that shapes a connection, copied at the start of each job.
 struct ClientOptions
@@ -105,6 +103,7 @@ private:
     struct Message
     {
         const OutgoingMessage *msg = nullptr;
+        Smtp::Envelope envelope; // validated before any I/O
         SendResult result;
         int txn = -1;
         bool started = false;
@@ -117,10 +116,11 @@ private:
     void startSending();
     void startMessages();
     bool startMessage(Message &m);
+    static SmtpError prepareEnvelope(Message &m);
     void pump();
     void handle(const Smtp::SessionEvent &e);
     void streamBody();
-    void armDeadline();
+    void armDeadline(bool progress = false);
     void finish(SmtpError error = {});
     void messageDone(Message &m);
     void allMessagesHandled();
@@ -170,4 +170,8 @@ private:
     // Per-command timings: commands awaiting replies, in order (RFC 2920 3.1)
     std::deque<std::pair<QByteArray, qint64>> m_commandTimes;
     qint64 m_connectStartUs = 0;
+    // What the armed deadline waits for: re-armed only on progress, so that a
+    // server trickling bytes without completing a reply still times out.
+    Smtp::Session::WaitKind m_armedKind = Smtp::Session::WaitKind::None;
+    quint64 m_armedReplies = 0;
 };
