@@ -535,7 +535,12 @@ void Session::handleReply(const Reply &reply)
                                       [&](const Pending &q) { return q.txn == tt->id; });
         if (!owed && m_bodyTxn != tt->id) {
             tt->rsetSent = true;
-            writeCommand(Cmd::Rset, "RSET", tt->id);
+            // A transaction started behind this one began with its own RSET.
+            const bool later = std::any_of(m_txns.begin(), m_txns.end(), [&](const Txn &o) { return o.id > tt->id; });
+            if (later)
+                finishTransaction(tt->id);
+            else
+                writeCommand(Cmd::Rset, "RSET", tt->id);
         }
     }
 }
@@ -904,9 +909,17 @@ int Session::startTransaction(const Envelope &envelope)
 
     const int id = t.id;
     const bool pipe = pipelining();
+    const bool behindChunked = !m_txns.empty() && t.chunking;
     m_txns.push_back(std::move(t));
     if (m_state == State::Ready)
         setState(State::Transaction);
+    if (behindChunked) {
+        // The BDAT transactions ahead may end without closing the server's mail
+        // transaction (every recipient refused): a RSET first makes this MAIL
+        // valid whatever happened to them, so a batch needs no round trip per
+        // message (RFC 5321 4.1.1.5; RSET may sit inside a group, RFC 2920 3.1).
+        writeCommand(Cmd::Rset, "RSET");
+    }
     writeCommand(Cmd::Mail, mail, id);
     if (pipe) {
         // RFC 2920 3.1: MAIL, every RCPT and DATA in one group (one write).
@@ -936,15 +949,11 @@ bool Session::canStartTransaction() const
         return m_pending.empty() || pipelining();
     if (m_state != State::Transaction || !pipelining() || m_bodyTxn >= 0)
         return false;
-    return std::all_of(m_txns.begin(), m_txns.end(), [](const Txn &t) {
-        if (!t.bodyDone || t.failed)
-            return false;
-        // BDAT after refused recipients may leave the server's MAIL open, and a
-        // MAIL pipelined behind it would be refused as nested: wait for the
-        // RCPT replies first (RFC 3030 4.2 lets BDAT pipeline, not that).
-        return !t.chunking
-            || (t.senderOk && t.answered == t.envelope.recipients.size() && t.accepted > 0);
-    });
+    // DATA: bodyDone means the 354 came, so the end of data closes the
+    // transaction whatever its reply. BDAT: the transaction may still fail (all
+    // recipients refused) and leave the server's MAIL open; startTransaction()
+    // then writes RSET ahead of the next MAIL (RFC 3030 4.2, RFC 2920 3.1).
+    return std::all_of(m_txns.begin(), m_txns.end(), [](const Txn &t) { return t.bodyDone && !t.failed; });
 }
 
 void Session::onMailReply(Txn &t, const Reply &reply)

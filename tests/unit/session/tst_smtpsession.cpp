@@ -1465,6 +1465,66 @@ void tst_SmtpSession::transcript_data()
         E: Ready
     )"));
 
+    row("BDAT batch: the next message goes at once, behind a RSET", QStringLiteral("tls=implicit"),
+        opening({QStringLiteral("PIPELINING"), QStringLiteral("CHUNKING")}) + QStringLiteral(R"(
+        ! start from=a@x.test to=b@y.test body="one\r\n"
+        ! start from=a@x.test to=c@y.test body="two\r\n"
+        C: MAIL FROM:<a@x.test>
+        C: RCPT TO:<b@y.test>
+        C: BDAT 5 LAST
+        C= one\r\n
+        C: RSET
+        C: MAIL FROM:<a@x.test>
+        C: RCPT TO:<c@y.test>
+        C: BDAT 5 LAST
+        C= two\r\n
+        S: 250 ok
+        S: 250 ok
+        S: 250 queued 1
+        S: 250 reset
+        S: 250 ok
+        S: 250 ok
+        S: 250 queued 2
+        E: SenderResult 250 txn=0
+        E: RecipientResult 0 250 txn=0
+        E: MessageResult accepted 250 txn=0
+        E: ResetResult 250
+        E: SenderResult 250 txn=1
+        E: RecipientResult 0 250 txn=1
+        E: MessageResult accepted 250 txn=1
+        E: Ready
+    )"));
+
+    row("BDAT batch: first message's recipients all refused, second still sent", QStringLiteral("tls=implicit"),
+        opening({QStringLiteral("PIPELINING"), QStringLiteral("CHUNKING")}) + QStringLiteral(R"(
+        ! start from=a@x.test to=b@y.test body="one\r\n"
+        ! start from=a@x.test to=c@y.test body="two\r\n"
+        C: MAIL FROM:<a@x.test>
+        C: RCPT TO:<b@y.test>
+        C: BDAT 5 LAST
+        C= one\r\n
+        C: RSET
+        C: MAIL FROM:<a@x.test>
+        C: RCPT TO:<c@y.test>
+        C: BDAT 5 LAST
+        C= two\r\n
+        S: 250 ok
+        S: 550 5.1.1 no such user
+        S: 554 5.5.1 no valid recipients
+        S: 250 reset
+        S: 250 ok
+        S: 250 ok
+        S: 250 queued 2
+        E: SenderResult 250 txn=0
+        E: RecipientResult 0 550 txn=0
+        E: TransactionFailed 0 SMTP-REPLY-ERROR "RCPT TO"
+        E: ResetResult 250
+        E: SenderResult 250 txn=1
+        E: RecipientResult 0 250 txn=1
+        E: MessageResult accepted 250 txn=1
+        E: Ready
+    )"));
+
     row("keep-alive refused without PIPELINING until the reply", QStringLiteral("tls=implicit"),
         opening({QStringLiteral("8BITMIME")}) + QStringLiteral(R"(
         ! start from=a@x.test to=b@y.test body="one\r\n"
