@@ -22,6 +22,8 @@ constexpr qint64 HighWater = 2 * 1024 * 1024;
 constexpr qint64 InlineBodyLimit = 64 * 1024;
 // With PIPELINING, how many transactions may be in flight at once.
 constexpr int MaxInFlight = 64;
+// Transcript entries kept per job: this many from the start and from the end.
+constexpr qsizetype TranscriptKeep = 2000;
 
 ServerReply toServerReply(const Smtp::Reply &r)
 {
@@ -107,6 +109,9 @@ void Driver::run(DriverJob job, Done done)
     m_quitting = false;
     m_finishPending = false;
     m_finishError = SmtpError();
+    m_transcriptHead.clear();
+    m_transcriptTail.clear();
+    m_transcriptDropped = 0;
 
     if (m_job.kind == DriverJob::Kind::Quit) {
         if (!m_session || !m_connected) {
@@ -696,6 +701,18 @@ void Driver::finish(SmtpError error)
     if (m_simulator && !m_connected) {
         m_simulator.reset();
     }
+    m_info.transcript = std::move(m_transcriptHead);
+    m_transcriptHead.clear();
+    if (m_transcriptDropped > 0) {
+        TranscriptEntry gap;
+        gap.timeUs = m_transcriptTail.empty() ? nowUs() : m_transcriptTail.front().timeUs;
+        gap.text = QStringLiteral("... %1 transcript lines not kept ...").arg(m_transcriptDropped);
+        m_info.transcript.append(gap);
+    }
+    for (TranscriptEntry &e : m_transcriptTail)
+        m_info.transcript.append(std::move(e));
+    m_transcriptTail.clear();
+    m_transcriptDropped = 0;
     out.session = m_info;
     Done done = std::move(m_done);
     m_done = nullptr;
@@ -833,7 +850,15 @@ void Driver::addTranscript(TranscriptEntry::Direction dir, const QString &text)
     t.text = text;
     if (m_logs.dbglog)
         m_logs.dbglog(TranscriptEntry::directionTag(dir) + QStringLiteral(": ") + text);
-    m_info.transcript.append(std::move(t));
+    if (m_transcriptHead.size() < TranscriptKeep) {
+        m_transcriptHead.append(std::move(t));
+        return;
+    }
+    m_transcriptTail.push_back(std::move(t));
+    if (qsizetype(m_transcriptTail.size()) > TranscriptKeep) {
+        m_transcriptTail.pop_front();
+        ++m_transcriptDropped;
+    }
 }
 
 void Driver::pushSmtpEvent(int type, QVariantMap fields)

@@ -160,6 +160,12 @@ private:
     bool m_finishPending = false;
     SmtpError m_finishError;
     SendResult m_info;
+    // The transcript of the job in progress. A bulk send over one session would
+    // otherwise grow it without bound: the first and last entries are kept, with
+    // a count of those left out between them.
+    QList<TranscriptEntry> m_transcriptHead;
+    std::deque<TranscriptEntry> m_transcriptTail;
+    qint64 m_transcriptDropped = 0;
     QElapsedTimer m_clock;
 
     // Body streaming (RFC 5321 4.5.2 through Session::sendBody)
