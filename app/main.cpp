@@ -1,4 +1,5 @@
-// smtpscope: the GUI by default, CLI subcommands for scripts (issue 4/5 grow this).
+// smtpscope: the GUI by default, CLI subcommands for scripts. Until those exist
+// it prints what it is and exits.
 #include <QCoreApplication>
 #include <QTextStream>
 
@@ -7,6 +8,10 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("smtpscope"));
     QCoreApplication::setApplicationVersion(QStringLiteral(SMTPSCOPE_VERSION));
-    QTextStream(stdout) << "smtpscope " << SMTPSCOPE_VERSION << "\n";
-    return 0;
+    QTextStream out(stdout);
+    out << "smtpscope " << SMTPSCOPE_VERSION << ": SMTP mail composer and diagnostics tool\n"
+        << "\n"
+        << "This build contains the SMTP engine (see README.md); the window and the\n"
+        << "send, probe and serve subcommands are not part of it yet.\n";
+    return argc > 1 ? 2 : 0;
 }
