@@ -38,6 +38,14 @@ ServerReply toServerReply(const Smtp::Reply &r)
 // the cursor or fake lines in a terminal or a log (security catalogue E.47, H.77).
 QString escapeForDisplay(QByteArrayView line)
 {
+    // Fast path: no C0/DEL byte and no lead byte of a C1 control (0xC2) or of
+    // a bidi override (0xE2): the text can be shown as it is.
+    const bool plain = std::none_of(line.begin(), line.end(), [](char ch) {
+        const auto b = static_cast<unsigned char>(ch);
+        return b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xe2;
+    });
+    if (plain)
+        return QString::fromUtf8(line);
     QString out;
     out.reserve(line.size());
     const QString text = QString::fromUtf8(line);
@@ -103,6 +111,7 @@ void Driver::run(DriverJob job, Done done)
     m_done = std::move(done);
     m_jobOptions = m_job.options;
     m_messages.clear();
+    m_byTxn.clear();
     m_nextMessage = 0;
     m_doneCount = 0;
     m_reconnected = false;
@@ -320,6 +329,8 @@ bool Driver::startMessage(Message &m)
     m.result.pipelined = m_session->pipeliningInUse();
     m.result.chunked = m_session->chunkingInUse();
     m.txn = m_session->startTransaction(env);
+    if (m.txn >= 0)
+        m_byTxn.insert(m.txn, &m);
     if (m.txn < 0) {
         // Refused before any I/O (SMTPUTF8 or 8BITMIME missing, SIZE exceeded).
         for (const Smtp::SessionEvent &e : m_session->takeEvents()) {
@@ -366,11 +377,7 @@ void Driver::messageDone(Message &m)
 
 Driver::Message *Driver::messageForTxn(int txn)
 {
-    for (Message &m : m_messages) {
-        if (m.txn == txn && m.started)
-            return &m;
-    }
-    return nullptr;
+    return txn < 0 ? nullptr : m_byTxn.value(txn, nullptr);
 }
 
 void Driver::allMessagesHandled()
@@ -500,12 +507,14 @@ void Driver::handle(const Smtp::SessionEvent &e)
     using T = Smtp::SessionEvent::Type;
     switch (e.type) {
     case T::StateChanged:
-        pushSmtpEvent(SocketEvent::StateChanged, {{QStringLiteral("to"), e.text}});
+        if (m_options.eventQueue)
+            pushSmtpEvent(SocketEvent::StateChanged, {{QStringLiteral("to"), e.text}});
         break;
     case T::CommandSent:
         m_commandTimes.emplace_back(e.verb, nowUs());
         addTranscript(TranscriptEntry::Direction::Client, e.text);
-        pushSmtpEvent(SocketEvent::CommandSent,
+        if (m_options.eventQueue)
+            pushSmtpEvent(SocketEvent::CommandSent,
                       {{QStringLiteral("command"), e.text}, {QStringLiteral("verb"), QString::fromLatin1(e.verb)}});
         break;
     case T::DataSent:
@@ -537,7 +546,8 @@ void Driver::handle(const Smtp::SessionEvent &e)
             else
                 m_info.timings.append(st);
         }
-        pushSmtpEvent(SocketEvent::ReplyReceived, {{QStringLiteral("code"), e.reply.code},
+        if (m_options.eventQueue)
+            pushSmtpEvent(SocketEvent::ReplyReceived, {{QStringLiteral("code"), e.reply.code},
                                                    {QStringLiteral("enhanced"), e.reply.enhanced.toString()},
                                                    {QStringLiteral("text"), escapeForDisplay(e.reply.text())},
                                                    {QStringLiteral("verb"), step}});
@@ -698,6 +708,7 @@ void Driver::finish(SmtpError error)
         out.results.append(std::move(r));
     }
     m_messages.clear();
+    m_byTxn.clear();
     if (m_simulator && !m_connected) {
         m_simulator.reset();
     }

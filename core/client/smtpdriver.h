@@ -12,6 +12,7 @@
 #include "protocol/smtpsession.h"
 
 #include <QElapsedTimer>
+#include <QHash>
 #include <QObject>
 #include <QPointer>
 #include <QVariant>
@@ -150,7 +151,8 @@ private:
     bool m_busy = false;
     DriverJob m_job;
     Done m_done;
-    std::deque<Message> m_messages;
+    std::deque<Message> m_messages;    // built whole before sending: references stay valid
+    QHash<int, Message *> m_byTxn;     // transaction id -> its message
     int m_nextMessage = 0;
     int m_doneCount = 0;
     bool m_checkingReuse = false;

@@ -74,6 +74,7 @@ Capabilities Capabilities::fromEhloReply(const Reply &reply)
         }
         caps.m_entries.append(std::move(entry));
     }
+    caps.computeFlags();
     return caps;
 }
 
@@ -119,6 +120,27 @@ QStringList Capabilities::authMechanisms() const
 }
 
 std::optional<quint64> Capabilities::sizeLimit() const
+{
+    return m_sizeLimit;
+}
+
+void Capabilities::computeFlags()
+{
+    const std::pair<const char *, Flag> known[] = {
+        {"STARTTLS", StartTls}, {"PIPELINING", Pipelining}, {"8BITMIME", EightBitMime},
+        {"SMTPUTF8", SmtpUtf8}, {"CHUNKING", Chunking}, {"BINARYMIME", BinaryMime},
+        {"DSN", Dsn}, {"ENHANCEDSTATUSCODES", EnhancedStatusCodes}, {"REQUIRETLS", RequireTls},
+        {"SIZE", Size},
+    };
+    m_flags = 0;
+    for (const auto &[keyword, flag] : known) {
+        if (has(keyword))
+            m_flags |= flag;
+    }
+    m_sizeLimit = parseSizeLimit();
+}
+
+std::optional<quint64> Capabilities::parseSizeLimit() const
 {
     if (!has("SIZE"))
         return std::nullopt;

@@ -31,15 +31,18 @@ public:
     // non-negative integer that fits in 64 bits; 0 means "no fixed limit".
     [[nodiscard]] std::optional<quint64> sizeLimit() const;
 
-    [[nodiscard]] bool startTls() const { return has("STARTTLS"); }
-    [[nodiscard]] bool pipelining() const { return has("PIPELINING"); }
-    [[nodiscard]] bool eightBitMime() const { return has("8BITMIME"); }
-    [[nodiscard]] bool smtpUtf8() const { return has("SMTPUTF8"); }
-    [[nodiscard]] bool chunking() const { return has("CHUNKING"); }
-    [[nodiscard]] bool binaryMime() const { return has("BINARYMIME"); }
-    [[nodiscard]] bool dsn() const { return has("DSN"); }
-    [[nodiscard]] bool enhancedStatusCodes() const { return has("ENHANCEDSTATUSCODES"); }
-    [[nodiscard]] bool requireTls() const { return has("REQUIRETLS"); }
+    // The extensions the session asks about for every message, looked up once
+    // when the reply is parsed (the engine checks them on its hot path).
+    [[nodiscard]] bool startTls() const { return m_flags & StartTls; }
+    [[nodiscard]] bool pipelining() const { return m_flags & Pipelining; }
+    [[nodiscard]] bool eightBitMime() const { return m_flags & EightBitMime; }
+    [[nodiscard]] bool smtpUtf8() const { return m_flags & SmtpUtf8; }
+    [[nodiscard]] bool chunking() const { return m_flags & Chunking; }
+    [[nodiscard]] bool binaryMime() const { return m_flags & BinaryMime; }
+    [[nodiscard]] bool dsn() const { return m_flags & Dsn; }
+    [[nodiscard]] bool enhancedStatusCodes() const { return m_flags & EnhancedStatusCodes; }
+    [[nodiscard]] bool requireTls() const { return m_flags & RequireTls; }
+    [[nodiscard]] bool size() const { return m_flags & Size; }
 
     struct Entry
     {
@@ -49,8 +52,18 @@ public:
     [[nodiscard]] const QList<Entry> &entries() const { return m_entries; }
 
 private:
+    enum Flag : quint32 {
+        StartTls = 1 << 0, Pipelining = 1 << 1, EightBitMime = 1 << 2, SmtpUtf8 = 1 << 3,
+        Chunking = 1 << 4, BinaryMime = 1 << 5, Dsn = 1 << 6, EnhancedStatusCodes = 1 << 7,
+        RequireTls = 1 << 8, Size = 1 << 9,
+    };
+    void computeFlags();
+    [[nodiscard]] std::optional<quint64> parseSizeLimit() const;
+
     QByteArray m_domain;
     QList<Entry> m_entries;
+    quint32 m_flags = 0;
+    std::optional<quint64> m_sizeLimit;
 };
 
 } // namespace Smtp

@@ -900,7 +900,7 @@ int Session::startTransaction(const Envelope &envelope)
 
     QByteArray mail = "MAIL FROM:<" + envelope.sender + '>';
     // RFC 1870 6: SIZE= only when the server offers SIZE.
-    if (m_caps.has("SIZE") && envelope.size >= 0)
+    if (m_caps.size() && envelope.size >= 0)
         mail += " SIZE=" + QByteArray::number(envelope.size);
     if (envelope.body8Bit)
         mail += " BODY=8BITMIME"; // RFC 6152 2
