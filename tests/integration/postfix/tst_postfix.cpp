@@ -57,6 +57,8 @@ private Q_SLOTS:
     void fiftyRecipientsOneRefused();
     void hundredMessagesKeptAlive_data();
     void hundredMessagesKeptAlive();
+    void batchWithARefusedMessage_data();
+    void batchWithARefusedMessage();
     void largeMessageStreamedIntact_data();
     void largeMessageStreamedIntact();
     void smtpUtf8Address();
@@ -261,6 +263,47 @@ void TestPostfix::hundredMessagesKeptAlive()
         QCOMPARE(Maildir::header(m, "X-Original-To"), QStringLiteral("bulk%1@example.test").arg(i).toUtf8());
     }
     QCOMPARE(Maildir::waitFor(env.maildir, extra, 1).size(), 1);
+}
+
+void TestPostfix::batchWithARefusedMessage_data()
+{
+    QTest::addColumn<bool>("chunking");
+    QTest::addRow("DATA") << false;
+    QTest::addRow("BDAT") << true;
+}
+
+void TestPostfix::batchWithARefusedMessage()
+{
+    // A message whose only recipient is refused, in the middle of a pipelined
+    // batch: it fails alone; the messages behind it (pipelined before its
+    // outcome was known) are delivered.
+    QFETCH(bool, chunking);
+    const MailEnv &env = MailEnv::get();
+    auto c = makeClient(env.smtpPort);
+    c->tls(true);
+    c->setChunking(chunking);
+    const QByteArray marker = uniqueMarker();
+    std::vector<RawMessage> msgs;
+    for (int i = 0; i < 10; ++i) {
+        const QString rcpt = i == 4 ? env.refusedRcpt : QStringLiteral("batch%1@example.test").arg(i);
+        msgs.emplace_back(Sender, QStringList{rcpt},
+                          testMessage(marker + '-' + QByteArray::number(i), Sender, {rcpt}, "batch\r\n"));
+    }
+    QList<const OutgoingMessage *> ptrs;
+    for (const RawMessage &m : msgs)
+        ptrs.append(&m);
+    const QList<SendResult> results = c->sendMessages(ptrs);
+    QCOMPARE(results.size(), 10);
+    for (int i = 0; i < 10; ++i) {
+        if (i == 4) {
+            QVERIFY(!results.at(i).accepted);
+            QCOMPARE(results.at(i).error.step, QStringLiteral("RCPT TO"));
+            QCOMPARE(results.at(i).recipients.first().reply.code, 550);
+        } else {
+            QVERIFY2(results.at(i).accepted, qPrintable(results.at(i).error.toString()));
+        }
+    }
+    QCOMPARE(Maildir::waitFor(env.maildir, marker, 9).size(), 9);
 }
 
 void TestPostfix::largeMessageStreamedIntact_data()
