@@ -9,7 +9,8 @@ QByteArray SimulatedServer::greeting() const
 
 QByteArray SimulatedServer::reply(const QByteArray &line)
 {
-    const QByteArray verb = line.left(line.indexOf(' ')).toUpper();
+    const qsizetype space = line.indexOf(' ');
+    const QByteArray verb = (space < 0 ? line : line.left(space)).toUpper();
     if (verb == "EHLO")
         return "250-simulated.smtpscope.invalid\r\n250-PIPELINING\r\n250-SIZE 0\r\n250-8BITMIME\r\n"
                "250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n";

@@ -279,6 +279,9 @@ void SmtpClient::setEventQueue(EventQueue *queue, const QVariant &arg, bool with
     d->options.eventQueue = queue;
     d->options.eventArg = arg;
     d->options.eventData = withData;
+    QMetaObject::invokeMethod(
+        d->driver, [dr = d->driver, queue, arg, withData] { dr->setEventQueue(queue, arg, withData); },
+        Qt::BlockingQueuedConnection);
 }
 
 void SmtpClient::setEventQueue()
@@ -287,6 +290,8 @@ void SmtpClient::setEventQueue()
     d->options.eventQueue = nullptr;
     d->options.eventArg.clear();
     d->options.eventData = false;
+    QMetaObject::invokeMethod(d->driver, [dr = d->driver] { dr->setEventQueue(nullptr, QVariant(), false); },
+                              Qt::BlockingQueuedConnection);
 }
 
 void SmtpClient::setWarningQueue(int warningMs, int warningBs, EventQueue *queue, const QVariant &arg, int minMs)

@@ -121,6 +121,7 @@ void Driver::run(DriverJob job, Done done)
     m_transcriptHead.clear();
     m_transcriptTail.clear();
     m_transcriptDropped = 0;
+    m_info.simulatedWire.clear();
 
     if (m_job.kind == DriverJob::Kind::Quit) {
         if (!m_session || !m_connected) {
@@ -508,7 +509,8 @@ void Driver::handle(const Smtp::SessionEvent &e)
     switch (e.type) {
     case T::StateChanged:
         if (m_options.eventQueue)
-            pushSmtpEvent(SocketEvent::StateChanged, {{QStringLiteral("to"), e.text}});
+            pushSmtpEvent(SocketEvent::StateChanged,
+                          {{QStringLiteral("from"), QString::fromLatin1(e.verb)}, {QStringLiteral("to"), e.text}});
         break;
     case T::CommandSent:
         m_commandTimes.emplace_back(e.verb, nowUs());
@@ -659,6 +661,18 @@ void Driver::handle(const Smtp::SessionEvent &e)
         m_finishPending = true;
         break;
     }
+}
+
+void Driver::setEventQueue(EventQueue *queue, const QVariant &arg, bool withData)
+{
+    // Applies at once, to the open connection too (not only at the next connect).
+    for (ClientOptions *o : {&m_options, &m_jobOptions}) {
+        o->eventQueue = queue;
+        o->eventArg = arg;
+        o->eventData = withData;
+    }
+    if (m_transport)
+        m_transport->setEventQueue(queue, arg, withData, m_options.clientId);
 }
 
 void Driver::reconnect()

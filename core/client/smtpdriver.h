@@ -96,6 +96,7 @@ public:
     void run(DriverJob job, Done done);
     void abort(const QString &why);
     void forceClose();
+    void setEventQueue(EventQueue *queue, const QVariant &arg, bool withData);
 
     [[nodiscard]] bool isConnected() const { return m_connected.load(); }
     [[nodiscard]] SendResult sessionInfo() const { return m_info; }

@@ -70,9 +70,10 @@ QString SmtpError::toString() const
     QStringList server;
     if (replyCode != 0)
         server.append(QString::number(replyCode));
-    if (!enhancedCode.isEmpty())
-        server.append(enhancedCode);
     const QString text = printableServerText(serverText);
+    // The reply text usually starts with its enhanced code already (RFC 3463).
+    if (!enhancedCode.isEmpty() && !text.startsWith(enhancedCode))
+        server.append(enhancedCode);
     if (!text.isEmpty())
         server.append(text);
     if (!server.isEmpty())

@@ -111,10 +111,11 @@ void Session::setState(State s)
 {
     if (s == m_state)
         return;
-    m_state = s;
     SessionEvent e;
     e.type = SessionEvent::Type::StateChanged;
+    e.verb = stateName(m_state).toLatin1();
     e.text = stateName(s);
+    m_state = s;
     emitEvent(std::move(e));
 }
 

@@ -84,7 +84,7 @@ struct Envelope
 struct SessionEvent
 {
     enum class Type {
-        StateChanged,      // text = new state name
+        StateChanged,      // text = new state name, verb = the previous one
         CommandSent,       // text = the line as it may be shown (secrets redacted), verb
         DataSent,          // count = message bytes put on the wire (after encoding)
         ReplyReceived,     // reply, verb it answers

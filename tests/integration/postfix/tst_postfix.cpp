@@ -54,6 +54,8 @@ private Q_SLOTS:
     void saslMechanisms_data();
     void saslMechanisms();
     void wrongPassword();
+    void oauthTokens_data();
+    void oauthTokens();
     void fiftyRecipientsOneRefused();
     void hundredMessagesKeptAlive_data();
     void hundredMessagesKeptAlive();
@@ -187,6 +189,53 @@ void TestPostfix::wrongPassword()
         QVERIFY(e.error().step.startsWith(QStringLiteral("AUTH")));
         QVERIFY(!e.error().toString().contains(QStringLiteral("not-the-password")));
     }
+}
+
+void TestPostfix::oauthTokens_data()
+{
+    QTest::addColumn<QString>("mechanism");
+    QTest::addColumn<bool>("goodToken");
+    QTest::addRow("XOAUTH2") << "XOAUTH2" << true;
+    QTest::addRow("OAUTHBEARER") << "OAUTHBEARER" << true;
+    QTest::addRow("auto-picks-OAUTHBEARER") << "" << true;
+    QTest::addRow("XOAUTH2-bad-token") << "XOAUTH2" << false;
+    QTest::addRow("OAUTHBEARER-bad-token") << "OAUTHBEARER" << false;
+}
+
+void TestPostfix::oauthTokens()
+{
+    // Dovecot validates the JWT locally (tests/servers/dovecot); nothing leaves loopback.
+    QFETCH(QString, mechanism);
+    QFETCH(bool, goodToken);
+    const MailEnv &env = MailEnv::get();
+    QVERIFY2(!env.oauthToken.isEmpty(), "the mail server env has no OAUTH_TOKEN");
+    QStringList log;
+    auto c = makeClient(env.submissionPort, &log);
+    c->tls(true);
+    const QByteArray token = goodToken ? env.oauthToken : env.oauthBadToken;
+    c->setOAuthToken(env.user, token);
+    c->setAuthMechanism(mechanism);
+    const QByteArray marker = uniqueMarker();
+    const QString rcpt = QStringLiteral("oauth@example.test");
+    SendResult r;
+    SmtpError error;
+    try {
+        r = c->sendMessage(RawMessage(Sender, {rcpt}, testMessage(marker, Sender, {rcpt}, "oauth\r\n")));
+    } catch (const SmtpException &e) {
+        error = e.error();
+    }
+    if (goodToken) {
+        QVERIFY2(!error.isError(), qPrintable(error.toString()));
+        QCOMPARE(r.authMechanism, mechanism.isEmpty() ? QStringLiteral("OAUTHBEARER") : mechanism);
+        QCOMPARE(Maildir::waitFor(env.maildir, marker, 1).size(), 1);
+        QVERIFY(!r.transcriptText().contains(QString::fromLatin1(token)));
+    } else {
+        QCOMPARE(error.category, SmtpError::Category::Auth);
+        QCOMPARE(error.replyCode, 535);
+        QVERIFY(!error.toString().contains(QString::fromLatin1(token)));
+    }
+    for (const QString &line : std::as_const(log))
+        QVERIFY2(!line.contains(QString::fromLatin1(token)), qPrintable(line));
 }
 
 void TestPostfix::fiftyRecipientsOneRefused()

@@ -46,6 +46,8 @@ const MailEnv &MailEnv::get()
         e.user = kv.value(QStringLiteral("SMTP_USER"));
         e.password = kv.value(QStringLiteral("SMTP_PASSWORD"));
         e.refusedRcpt = kv.value(QStringLiteral("REFUSED_RCPT"));
+        e.oauthToken = kv.value(QStringLiteral("OAUTH_TOKEN")).toUtf8();
+        e.oauthBadToken = kv.value(QStringLiteral("OAUTH_BAD_TOKEN")).toUtf8();
         e.ok = e.smtpPort && e.smtpsPort && e.submissionPort && !e.maildir.isEmpty() && !e.caFile.isEmpty();
         if (!e.ok)
             e.error = QStringLiteral("the env file %1 lacks ports, MAILDIR or CA_FILE").arg(path);

@@ -26,6 +26,8 @@ struct MailEnv
     QString user;
     QString password;
     QString refusedRcpt;
+    QByteArray oauthToken;      // a JWT Dovecot accepts for `user` (XOAUTH2, OAUTHBEARER)
+    QByteArray oauthBadToken;   // one it refuses
 
     // Loads $SMTPSCOPE_MAILENV. When missing: ok=false; tests QSKIP unless
     // SMTPSCOPE_REQUIRE_SERVERS=1 (scripts/test sets it), where they fail.
