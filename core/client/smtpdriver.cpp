@@ -3,6 +3,7 @@
 #include "events/eventqueue.h"
 #include "events/socketevent.h"
 #include "events/usagestats.h"
+#include "protocol/printable.h"
 #include "protocol/smtpsession.h"
 #include "protocol/validation.h"
 #include "simulatedserver.h"
@@ -32,31 +33,6 @@ ServerReply toServerReply(const Smtp::Reply &r)
     s.enhanced = r.enhanced.toString();
     s.desc = QString::fromUtf8(r.text());
     return s;
-}
-
-// Server text is untrusted: escape control characters so that it cannot move
-// the cursor or fake lines in a terminal or a log (security catalogue E.47, H.77).
-QString escapeForDisplay(QByteArrayView line)
-{
-    // Fast path: no C0/DEL byte and no lead byte of a C1 control (0xC2) or of
-    // a bidi override (0xE2): the text can be shown as it is.
-    const bool plain = std::none_of(line.begin(), line.end(), [](char ch) {
-        const auto b = static_cast<unsigned char>(ch);
-        return b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xe2;
-    });
-    if (plain)
-        return QString::fromUtf8(line);
-    QString out;
-    out.reserve(line.size());
-    const QString text = QString::fromUtf8(line);
-    for (QChar c : text) {
-        const ushort u = c.unicode();
-        if (u < 0x20 || u == 0x7f || (u >= 0x80 && u < 0xa0) || u == 0x202e || u == 0x202d)
-            out += QStringLiteral("\\x%1").arg(u, 2, 16, QLatin1Char('0'));
-        else
-            out += c;
-    }
-    return out;
 }
 
 QStringList capabilityLines(const Smtp::Capabilities &caps)
@@ -529,7 +505,7 @@ void Driver::handle(const Smtp::SessionEvent &e)
             if (line.endsWith('\r'))
                 line.chop(1);
             if (!line.isEmpty())
-                addTranscript(TranscriptEntry::Direction::Server, escapeForDisplay(line));
+                addTranscript(TranscriptEntry::Direction::Server, Smtp::printable(line));
         }
         QString step = QString::fromLatin1(e.verb);
         qint64 started = m_connectStartUs;
@@ -551,7 +527,7 @@ void Driver::handle(const Smtp::SessionEvent &e)
         if (m_options.eventQueue)
             pushSmtpEvent(SocketEvent::ReplyReceived, {{QStringLiteral("code"), e.reply.code},
                                                    {QStringLiteral("enhanced"), e.reply.enhanced.toString()},
-                                                   {QStringLiteral("text"), escapeForDisplay(e.reply.text())},
+                                                   {QStringLiteral("text"), Smtp::printable(e.reply.text())},
                                                    {QStringLiteral("verb"), step}});
         break;
     }

@@ -1,37 +1,25 @@
 #include "smtperror.h"
 
+#include "protocol/printable.h"
+
 #include <QStringList>
+
 
 namespace {
 
 // Server text comes from the network: make it one printable line before it goes
 // into a message, a log or an exception (security catalogue E.47: no raw control
 // bytes, no terminal escapes). Line breaks between reply lines become " / ".
+// Reply lines joined with " / " so an error stays on one line.
 QString printableServerText(const QByteArray &text)
 {
-    QString out;
-    const QString decoded = QString::fromUtf8(text); // invalid UTF-8 -> U+FFFD
-    bool pendingBreak = false;
-    for (const QChar c : decoded) {
-        if (c == QLatin1Char('\r') || c == QLatin1Char('\n')) {
-            pendingBreak = !out.isEmpty();
-            continue;
-        }
-        if (pendingBreak) {
-            out += QStringLiteral(" / ");
-            pendingBreak = false;
-        }
-        const char16_t u = c.unicode();
-        // C0, DEL, C1 and the bidi overrides/isolates (U+202A-202E, U+2066-2069)
-        // that can disguise text (catalogue E.47, "U+202E").
-        const bool unsafe = u < 0x20 || (u >= 0x7f && u <= 0x9f)
-                         || (u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069);
-        if (unsafe)
-            out += QStringLiteral("\\x%1").arg(uint(u), u > 0xff ? 4 : 2, 16, QLatin1Char('0'));
-        else
-            out += c;
+    QStringList lines;
+    for (const QByteArray &line : text.split('\n')) {
+        const QByteArray trimmed = line.endsWith('\r') ? line.chopped(1) : line;
+        if (!trimmed.isEmpty())
+            lines.append(Smtp::printable(trimmed));
     }
-    return out;
+    return lines.join(QStringLiteral(" / "));
 }
 
 } // namespace

@@ -12,3 +12,7 @@ target_sources(core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/validation.h
     ${CMAKE_CURRENT_LIST_DIR}/validation.cpp
 )
+target_sources(core PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/printable.h
+    ${CMAKE_CURRENT_LIST_DIR}/printable.cpp
+)

@@ -13,6 +13,8 @@
 
 #include "sasl.h"
 
+#include "printable.h"
+
 #include <gsasl.h>
 
 #include <QJsonDocument>
@@ -125,23 +127,9 @@ bool isValidBearerToken(QByteArrayView token)
     return !token.isEmpty();
 }
 
-// Server text placed into an error message: visible ASCII kept, everything else
-// escaped (security catalogue E.47: no terminal or log injection), and cut to a
-// readable length.
 QString printableExcerpt(QByteArrayView bytes, qsizetype limit = 200)
 {
-    QString out;
-    const qsizetype n = qMin(bytes.size(), limit);
-    for (qsizetype i = 0; i < n; ++i) {
-        const auto u = static_cast<unsigned char>(bytes[i]);
-        if (u >= 0x20 && u < 0x7f)
-            out += QLatin1Char(static_cast<char>(u));
-        else
-            out += QStringLiteral("\\x%1").arg(u, 2, 16, QLatin1Char('0'));
-    }
-    if (bytes.size() > limit)
-        out += QStringLiteral("... (+%1 bytes)").arg(bytes.size() - limit);
-    return out;
+    return printable(bytes, limit);
 }
 
 QString printableText(const QString &text, qsizetype limit = 200)

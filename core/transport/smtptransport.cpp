@@ -35,6 +35,7 @@
 #include "events/eventqueue.h"
 #include "events/socketevent.h"
 #include "events/usagestats.h"
+#include "protocol/printable.h"
 
 #include <QHostInfo>
 #include <QLoggingCategory>
@@ -101,31 +102,6 @@ QString familyName(const QHostAddress &a)
 {
     return a.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("ipv6")
                                                          : QStringLiteral("ipv4");
-}
-
-// Bytes from the network as one printable, bounded line for an error message.
-QString printableBytes(const QByteArray &bytes, qsizetype max = 160)
-{
-    QString out;
-    const qsizetype n = qMin(bytes.size(), max);
-    for (qsizetype i = 0; i < n; ++i) {
-        const auto c = static_cast<unsigned char>(bytes.at(i));
-        if (c == '\r')
-            out += QStringLiteral("\\r");
-        else if (c == '\n')
-            out += QStringLiteral("\\n");
-        else if (c == '\t')
-            out += QStringLiteral("\\t");
-        else if (c == '\\')
-            out += QStringLiteral("\\\\");
-        else if (c < 0x20 || c >= 0x7f)
-            out += QStringLiteral("\\x%1").arg(uint(c), 2, 16, QLatin1Char('0'));
-        else
-            out += QLatin1Char(char(c));
-    }
-    if (bytes.size() > n)
-        out += QStringLiteral("... (+%1 bytes)").arg(bytes.size() - n);
-    return out;
 }
 
 QString sslErrorName(QSslError::SslError e)
@@ -1095,7 +1071,7 @@ void SmtpTransport::startTls()
                            "been injected on the path (RFC 3207 section 4.2), so the connection "
                            "was closed")
                 .arg(early.size())
-                .arg(printableBytes(early)));
+                .arg(Smtp::printable(early, 160)));
         e.serverText = early;
         d->fail(std::move(e));
         return;
