@@ -496,8 +496,10 @@ void Driver::handle(const Smtp::SessionEvent &e)
                       {{QStringLiteral("command"), e.text}, {QStringLiteral("verb"), QString::fromLatin1(e.verb)}});
         break;
     case T::DataSent:
-        if (Message *m = messageForTxn(e.txn))
+        if (Message *m = messageForTxn(e.txn)) {
             m->result.wireBytes += e.count;
+            m->lastDataUs = nowUs();
+        }
         break;
     case T::ReplyReceived: {
         const QList<QByteArray> rawLines = e.reply.raw.split('\n');
@@ -509,10 +511,11 @@ void Driver::handle(const Smtp::SessionEvent &e)
         }
         QString step = QString::fromLatin1(e.verb);
         qint64 started = m_connectStartUs;
-        if (e.verb == "end of data" || e.verb == "BDAT LAST") {
-            if (!m_commandTimes.empty() && m_commandTimes.front().first == "BDAT LAST")
-                m_commandTimes.pop_front();
-            started = -1;
+        if (e.verb == "end of data") {
+            // No command line: the wait starts when the last data went out. It is
+            // the server's time to accept the message (RFC 5321 4.5.3.2.6).
+            const Message *m = messageForTxn(e.txn);
+            started = m && m->lastDataUs > 0 ? m->lastDataUs : -1;
         } else if (!m_commandTimes.empty() && e.verb != "greeting") {
             started = m_commandTimes.front().second;
             m_commandTimes.pop_front();

@@ -111,6 +111,7 @@ private:
         bool started = false;
         bool done = false;
         qint64 bodyStartUs = 0;
+        qint64 lastDataUs = 0; // when the last message bytes were written
     };
 
     void connectNow();

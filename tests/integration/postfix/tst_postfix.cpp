@@ -112,6 +112,24 @@ void TestPostfix::securityModes()
         QVERIFY(std::any_of(r.capabilities.begin(), r.capabilities.end(),
                             [](const QString &cap) { return cap.startsWith(u"AUTH"); }));
     }
+    // Per-step timings, each step named once it happened.
+    QStringList steps;
+    for (const StepTiming &t : r.timings) {
+        QVERIFY2(t.us >= 0, qPrintable(t.step));
+        steps.append(t.step);
+    }
+    QStringList expected{QStringLiteral("connect"), QStringLiteral("greeting"), QStringLiteral("EHLO"),
+                         QStringLiteral("MAIL FROM"), QStringLiteral("RCPT TO"), QStringLiteral("QUIT")};
+    // Postfix offers CHUNKING: the message goes as BDAT (RFC 3030).
+    QVERIFY(r.chunked);
+    expected.append(QStringLiteral("BDAT LAST"));
+    if (mode == u"starttls" || mode == u"opportunistic")
+        expected.append(QStringLiteral("STARTTLS"));
+    if (mode != u"plain")
+        expected.append(QStringLiteral("tls"));
+    for (const QString &step : std::as_const(expected))
+        QVERIFY2(steps.contains(step), qPrintable(step + QStringLiteral(" missing from ") + steps.join(u',')));
+
     const QList<QByteArray> got = Maildir::waitFor(env.maildir, marker, 1);
     QCOMPARE(got.size(), 1);
     QCOMPARE(Maildir::header(got.first(), "X-Original-To"), rcpt.toUtf8());
@@ -389,6 +407,8 @@ void TestPostfix::largeMessageStreamedIntact()
     QVERIFY(r.accepted);
     QCOMPARE(r.chunked, chunking);
     QCOMPARE(r.messageBytes, msg.size());
+    const QString finalStep = chunking ? QStringLiteral("BDAT LAST") : QStringLiteral("end of data");
+    QVERIFY(std::any_of(r.timings.begin(), r.timings.end(), [&](const StepTiming &t) { return t.step == finalStep; }));
     const QList<QByteArray> got = Maildir::waitFor(env.maildir, marker, 1, 30000);
     QCOMPARE(got.size(), 1);
     QVERIFY(Maildir::submittedPart(got.first(), "X-Test-Id:") == asStored(msg));
