@@ -748,8 +748,13 @@ void Session::onAuthReply(const Reply &reply)
 {
     const QString step = QStringLiteral("AUTH %1").arg(m_authMechanism);
     if (m_authCancelled.isError()) {
-        // The reply to our "*" (RFC 4954 4): the exchange is over, and failed.
-        fail(m_authCancelled);
+        // The reply to our "*" or closing response (RFC 4954 4, RFC 7628 3.2.3):
+        // the exchange is over, and failed; report that final reply.
+        SmtpError e = m_authCancelled;
+        e.replyCode = reply.code;
+        e.enhancedCode = reply.enhanced.toString();
+        e.serverText = reply.text();
+        fail(std::move(e));
         return;
     }
     if (reply.code == 334) {

@@ -15,8 +15,10 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import select
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -165,6 +167,20 @@ class Client:
 
 def b64(s):
     return base64.b64encode(s.encode()).decode()
+
+
+def b64url(data):
+    """RFC 7515 2: base64url without padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def jwt_part(text):
+    """The JSON of a JWT header or claims segment."""
+    return json.loads(b64url_decode(text))
 
 
 def caps(lines):
@@ -629,6 +645,9 @@ class MailserverTest(unittest.TestCase):
         r = subprocess.run([os.path.join(HERE, "mailserver"), "start", cls.dir], capture_output=True,
                            text=True, timeout=90)
         if r.returncode != 0:
+            # tearDownClass does not run after a failed setUpClass; a failed start has
+            # already stopped everything it started.
+            shutil.rmtree(cls.dir, ignore_errors=True)
             raise RuntimeError(r.stderr)
         cls.env = dict(l.split("=", 1) for l in r.stdout.splitlines() if "=" in l)
 
@@ -647,9 +666,24 @@ class MailserverTest(unittest.TestCase):
 
     def test_env_keys(self):
         for k in ("SMTP_PORT", "SMTPS_PORT", "SUBMISSION_PORT", "MAILDIR", "CA_FILE", "CERT_NAME",
-                  "SMTP_USER", "SMTP_PASSWORD", "REFUSED_RCPT", "POSTFIX_CONFIG_DIR"):
+                  "SMTP_USER", "SMTP_PASSWORD", "REFUSED_RCPT", "POSTFIX_CONFIG_DIR",
+                  "OAUTH_TOKEN", "OAUTH_BAD_TOKEN"):
             self.assertIn(k, self.env)
         self.assertEqual(self.env["CERT_NAME"], "smtp.test")
+
+    def test_oauth_tokens_in_env(self):
+        # Both are HS256 JWTs (RFC 7519) for SMTP_USER, valid for 24 h from now, with the
+        # same header and claims: only the signature (the key) differs.
+        good, bad = self.env["OAUTH_TOKEN"].split("."), self.env["OAUTH_BAD_TOKEN"].split(".")
+        self.assertEqual(len(good), 3)
+        self.assertEqual(good[:2], bad[:2])
+        self.assertNotEqual(good[2], bad[2])
+        self.assertEqual(jwt_part(good[0]), {"alg": "HS256", "typ": "JWT"})
+        claims = jwt_part(good[1])
+        self.assertEqual(claims["sub"], self.env["SMTP_USER"])
+        self.assertEqual(claims["exp"] - claims["iat"], 24 * 3600)
+        self.assertLessEqual(abs(claims["iat"] - time.time()), 600)
+        self.assertEqual(len(b64url_decode(good[2])), 32)  # HMAC-SHA-256 (RFC 7518 3.2)
 
     def test_extensions_and_auth_after_tls(self):
         c = self.client("SMTP_PORT")
@@ -660,8 +694,246 @@ class MailserverTest(unittest.TestCase):
         self.assertNotIn(b"AUTH", ehlo)
         c.starttls()
         ehlo = c.cmd("EHLO localhost")
-        self.assertIn(b"AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256", caps(ehlo))
+        self.assertIn(b"AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2 OAUTHBEARER", caps(ehlo))
         self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0tester\0s3cret-pass"))[-1][:3], b"235")
+
+    # --- bearer tokens: XOAUTH2 and RFC 7628 OAUTHBEARER through Dovecot's oauth2 passdb --
+
+    def xoauth2(self, token, user=None):
+        # Google's XOAUTH2: "user=" user ^A "auth=Bearer " token ^A ^A.
+        return b64(f"user={user or self.env['SMTP_USER']}\x01auth=Bearer {token}\x01\x01")
+
+    def oauthbearer(self, token, user=None):
+        # RFC 7628 3.1: GS2 header "n,a=<authzid>," then ^A-separated key=value pairs,
+        # ending with ^A ^A.
+        return b64(f"n,a={user or self.env['SMTP_USER']},\x01host=smtp.test\x01"
+                   f"port={self.env['SMTPS_PORT']}\x01auth=Bearer {token}\x01\x01")
+
+    def token_auth(self, c, mechanism, token, user=None):
+        """AUTH with an initial response. Returns (decoded 334 challenge or None, final
+        reply line). After a 334 error challenge the client sends what ends the exchange:
+        the RFC 7628 3.2.3 dummy response "AQ==" (^A) for OAUTHBEARER, an empty line for
+        XOAUTH2."""
+        ir = (self.oauthbearer if mechanism == "OAUTHBEARER" else self.xoauth2)(token, user)
+        reply = c.cmd(f"AUTH {mechanism} {ir}")[-1]
+        if not reply.startswith(b"334 "):
+            return None, reply
+        challenge = base64.b64decode(reply[4:], validate=True)
+        return challenge, c.cmd("AQ==" if mechanism == "OAUTHBEARER" else "")[-1]
+
+    def test_oauth_mechanisms_offered_after_tls(self):
+        # (SMTP_PORT: test_extensions_and_auth_after_tls.) Dovecot's auth_mechanisms
+        # order, as Postfix relays it.
+        expected = [b"AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2 OAUTHBEARER"]
+        c = self.client("SUBMISSION_PORT")
+        self.assertNotIn(b"AUTH", b"\n".join(c.cmd("EHLO localhost")))
+        c.starttls()
+        self.assertEqual([l for l in caps(c.cmd("EHLO localhost")) if l.startswith(b"AUTH ")], expected)
+        c = self.client("SMTPS_PORT", implicit=True)
+        self.assertEqual([l for l in caps(c.cmd("EHLO localhost")) if l.startswith(b"AUTH ")], expected)
+
+    def test_oauth_valid_token(self):
+        for mechanism in ("XOAUTH2", "OAUTHBEARER"):
+            with self.subTest(mechanism=mechanism):
+                # The submission port refuses RCPT without AUTH (554): a 250 proves the
+                # token authenticated the session, not just that AUTH answered 235.
+                c = self.client("SUBMISSION_PORT")
+                c.cmd("EHLO localhost")
+                c.starttls()
+                c.cmd("EHLO localhost")
+                challenge, reply = self.token_auth(c, mechanism, self.env["OAUTH_TOKEN"])
+                self.assertIsNone(challenge)
+                self.assertEqual(reply, b"235 2.7.0 Authentication successful")
+                self.assertEqual(c.cmd("MAIL FROM:<a@x.test>")[-1][:3], b"250")
+                self.assertEqual(c.cmd("RCPT TO:<b@y.test>")[-1][:3], b"250")
+
+    def test_oauth_valid_token_without_initial_response(self):
+        # RFC 4954 4: no initial response, so the server sends an empty 334 challenge.
+        for mechanism, make in (("XOAUTH2", self.xoauth2), ("OAUTHBEARER", self.oauthbearer)):
+            with self.subTest(mechanism=mechanism):
+                c = self.client("SMTPS_PORT", implicit=True)
+                c.cmd("EHLO localhost")
+                self.assertEqual(c.cmd(f"AUTH {mechanism}"), [b"334 "])
+                self.assertEqual(c.cmd(make(self.env["OAUTH_TOKEN"]))[-1][:4], b"235 ")
+
+    def dovecot_log_size(self):
+        return os.path.getsize(self.env["DOVECOT_LOG"])
+
+    def assert_dovecot_logged(self, offset, text):
+        """text appears in the Dovecot log after offset (the log process writes it a
+        moment after the auth process decided)."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            with open(self.env["DOVECOT_LOG"], errors="replace") as f:
+                f.seek(offset)
+                new = f.read()
+            if text in new:
+                return
+            if time.monotonic() > deadline:
+                self.fail(f"{text!r} not in the Dovecot log; it got: {new[-1500:]!r}")
+            time.sleep(0.05)
+
+    def test_oauth_bad_token(self):
+        # What a client sees for a token with a wrong signature: a 334 carrying a JSON
+        # error (base64), then 535 once the client ends the exchange. The session goes
+        # on: NOOP works and the good token then authenticates.
+        expected = {"XOAUTH2": {"status": "401", "schemes": "bearer", "scope": "mail"},
+                    "OAUTHBEARER": {"status": "invalid_token"}}
+        for mechanism, error in expected.items():
+            with self.subTest(mechanism=mechanism):
+                c = self.client("SMTPS_PORT", implicit=True)
+                c.cmd("EHLO localhost")
+                offset = self.dovecot_log_size()
+                challenge, reply = self.token_auth(c, mechanism, self.env["OAUTH_BAD_TOKEN"])
+                self.assertIsNotNone(challenge, reply)
+                self.assertEqual(json.loads(challenge), error)
+                self.assertEqual(reply, b"535 5.7.8 Error: authentication failed: (reason unavailable)")
+                self.assert_dovecot_logged(offset, "Local validation failed: Incorrect JWT signature")
+                self.assertEqual(c.cmd("NOOP")[-1][:3], b"250")
+                self.assertEqual(self.token_auth(c, mechanism, self.env["OAUTH_TOKEN"]),
+                                 (None, b"235 2.7.0 Authentication successful"))
+
+    def test_oauth_bad_token_cancelled(self):
+        # RFC 4954 4: "*" instead of the dummy response cancels with 501.
+        for mechanism, make in (("XOAUTH2", self.xoauth2), ("OAUTHBEARER", self.oauthbearer)):
+            with self.subTest(mechanism=mechanism):
+                c = self.client("SMTPS_PORT", implicit=True)
+                c.cmd("EHLO localhost")
+                self.assertEqual(c.cmd(f"AUTH {mechanism} {make(self.env['OAUTH_BAD_TOKEN'])}")[-1][:4], b"334 ")
+                self.assertEqual(c.cmd("*")[-1], b"501 5.7.0 Authentication aborted")
+
+    def signed_token(self, claims, alg="HS256"):
+        """A JWT signed with the instance's real key (root reads the key file). Dovecot
+        2.3.19 refuses a header without "typ"."""
+        with open(os.path.join(self.dir, "dovecot", "oauth2-keys", "default", "HS256", "default")) as f:
+            key = base64.b64decode(f.read(), validate=True)
+        head = b64url(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+        body = b64url(json.dumps(claims).encode())
+        mac = hmac.new(key, f"{head}.{body}".encode(), hashlib.sha256).digest()
+        return f"{head}.{body}.{b64url(mac)}"
+
+    def test_oauth_refusals(self):
+        now = int(time.time())
+        user, password = self.env["SMTP_USER"], self.env["SMTP_PASSWORD"]
+        good = self.env["OAUTH_TOKEN"]
+        # A token the test signs itself with the instance's key is accepted: the key file
+        # layout is the one Dovecot reads, so the refusals below are about the claims.
+        c = self.client("SMTPS_PORT", implicit=True)
+        c.cmd("EHLO localhost")
+        self.assertEqual(self.token_auth(c, "XOAUTH2", self.signed_token({"sub": user, "exp": now + 60}))[1][:4],
+                         b"235 ")
+        # Each refused for its own reason, as Dovecot logs it (auth_verbose).
+        cases = [
+            ("password as bearer token", "XOAUTH2", password, None, "Not a JWT token"),
+            ("token for another user", "OAUTHBEARER", good, "other", "Username 'other' did not match 'tester'"),
+            ("token for another user", "XOAUTH2", good, "other", "Username 'other' did not match 'tester'"),
+            ("expired", "XOAUTH2", self.signed_token({"sub": user, "iat": now - 7200, "exp": now - 3600}), None,
+             "Token has expired"),
+            ("not yet valid", "OAUTHBEARER", self.signed_token({"sub": user, "nbf": now + 3600, "exp": now + 7200}),
+             None, "Token is not valid yet"),
+            ("no exp", "XOAUTH2", self.signed_token({"sub": user}), None, "Missing 'exp' field"),
+            ("sub of another user", "XOAUTH2", self.signed_token({"sub": "other", "exp": now + 60}), None,
+             "Username 'tester' did not match 'other'"),
+            ("alg none", "XOAUTH2", b64url(b'{"alg":"none","typ":"JWT"}') + "." + good.split(".")[1] + ".", None,
+             "Unsupported algorithm 'NONE'"),
+            ("signature cut off", "OAUTHBEARER", good.rsplit(".", 1)[0] + ".", None, "Incorrect JWT signature"),
+        ]
+        for name, mechanism, token, as_user, reason in cases:
+            with self.subTest(name, mechanism=mechanism):
+                c = self.client("SMTPS_PORT", implicit=True)
+                c.cmd("EHLO localhost")
+                offset = self.dovecot_log_size()
+                self.assertEqual(self.token_auth(c, mechanism, token, as_user)[1][:4], b"535 ")
+                self.assert_dovecot_logged(offset, "oauth2 failed: Local validation failed: " + reason)
+        with self.subTest("token as PLAIN password"):
+            c = self.client("SMTPS_PORT", implicit=True)
+            c.cmd("EHLO localhost")
+            offset = self.dovecot_log_size()
+            self.assertEqual(c.cmd("AUTH PLAIN " + b64(f"\0{user}\0{good}"))[-1][:4], b"535 ")
+            self.assert_dovecot_logged(offset, f"passwd-file({user},127.0.0.1): Password mismatch")
+
+    def test_failures_are_not_delayed(self):
+        # No Dovecot auth penalty: repeated failures from 127.0.0.1 are answered within
+        # Dovecot's 0.5 s failure timer, never after the 2-15 s penalty (or Postfix's 454).
+        for i in range(4):
+            c = self.client("SMTPS_PORT", implicit=True)
+            c.cmd("EHLO localhost")
+            t = time.monotonic()
+            self.assertEqual(c.cmd("AUTH PLAIN " + b64(f"\0tester\0wrong-{i}"))[-1][:4], b"535 ")
+            self.assertLess(time.monotonic() - t, 1.5)
+
+    def auth_process(self):
+        """Pid of this instance's Dovecot auth process (its working folder is in DIR)."""
+        run = os.path.join(os.path.realpath(self.dir), "dovecot", "run")
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.readlink(f"/proc/{pid}/cwd") != run:
+                    continue
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if f.read().split(b"\0")[0].endswith(b"/auth"):
+                        return int(pid)
+            except OSError:
+                continue
+        return None
+
+    def test_oauth_validation_stays_local(self):
+        # The rendered settings name no URL: nothing to fetch, no fallback to HTTP.
+        with open(os.path.join(self.dir, "dovecot", "oauth2.conf.ext")) as f:
+            settings = dict(l.split("=", 1) for l in f.read().splitlines() if l.strip() and not l.startswith("#"))
+        settings = {k.strip(): v.strip() for k, v in settings.items()}
+        self.assertEqual(settings["introspection_mode"], "local")
+        self.assertEqual([k for k, v in settings.items() if k.endswith("_url") and v], [])
+        pid = self.auth_process()
+        self.assertIsNotNone(pid, "no Dovecot auth process of this instance")
+
+        def token_sessions():
+            # A good and a bad JWT, and a token that is not a JWT at all (the case where
+            # Dovecot would fall back to HTTP introspection if it had a URL).
+            for mechanism in ("XOAUTH2", "OAUTHBEARER"):
+                for token in (self.env["OAUTH_TOKEN"], self.env["OAUTH_BAD_TOKEN"], "opaque-token"):
+                    c = self.client("SMTPS_PORT", implicit=True)
+                    c.cmd("EHLO localhost")
+                    self.token_auth(c, mechanism, token)
+                    c.close()
+
+        strace = shutil.which("strace")
+        if strace is None:
+            token_sessions()
+        else:
+            # Every socket, connect, send and file open of the auth process while it checks
+            # tokens: no AF_INET/AF_INET6 socket (no HTTP, no DNS over UDP) and no resolver
+            # file. The reads show the AUTH requests from Postfix, so the trace is real.
+            trace = os.path.join(tempfile.mkdtemp(dir=_tmp), "trace")
+            proc = subprocess.Popen([strace, "-f", "-s", "64", "-p", str(pid), "-o", trace,
+                                     "-e", "trace=socket,connect,sendto,sendmsg,bind,openat,open,read"],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE)
+            try:
+                r, _, _ = select.select([proc.stderr], [], [], TIMEOUT)
+                self.assertTrue(r and b"attached" in proc.stderr.readline(), "strace did not attach")
+                token_sessions()  # each waits for its final reply: the auth work is done
+            finally:
+                proc.send_signal(signal.SIGINT)
+                proc.wait(TIMEOUT)
+                proc.stderr.close()
+            with open(trace, errors="replace") as f:
+                text = f.read()
+            self.assertGreaterEqual(text.count("XOAUTH2"), 3, text[-2000:])
+            self.assertGreaterEqual(text.count("OAUTHBEARER"), 3, text[-2000:])
+            self.assertIsNone(re.search(r"AF_INET|resolv\.conf|/etc/hosts|nsswitch|gai\.conf", text), text)
+        # Afterwards, every socket the auth process holds is a unix socket.
+        unix = set()
+        with open(f"/proc/{pid}/net/unix") as f:
+            for line in f.readlines()[1:]:
+                unix.add(line.split()[6])
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            m = re.fullmatch(r"socket:\[(\d+)\]", target)
+            if m:
+                self.assertIn(m.group(1), unix, f"fd {fd} of the auth process is not a unix socket")
 
     def test_submission_requires_tls_and_auth(self):
         c = self.client("SUBMISSION_PORT")
