@@ -442,10 +442,9 @@ void Driver::streamBody()
 {
     if (m_bodyTxn < 0 || !m_body || !m_session)
         return;
-    static thread_local bool streaming = false;
-    if (streaming)
-        return;
-    streaming = true;
+    if (m_streaming)
+        return; // pump() below calls back here
+    m_streaming = true;
     while (m_bodyTxn >= 0 && m_session->isStreamingBody()) {
         if (m_transport && !m_simulator && m_transport->bytesToWrite() >= HighWater)
             break; // resume on bytesWritten
@@ -472,11 +471,11 @@ void Driver::streamBody()
         } else {
             break; // sequential device with nothing yet
         }
-        streaming = false;
+        m_streaming = false;
         pump();
-        streaming = true;
+        m_streaming = true;
     }
-    streaming = false;
+    m_streaming = false;
 }
 
 void Driver::handle(const Smtp::SessionEvent &e)

@@ -176,6 +176,7 @@ private:
     int m_bodyTxn = -1;
     std::unique_ptr<QIODevice> m_body;
     QByteArray m_readBuffer;
+    bool m_streaming = false;
 
     // Per-command timings: commands awaiting replies, in order (RFC 2920 3.1)
     std::deque<std::pair<QByteArray, qint64>> m_commandTimes;
