@@ -98,6 +98,7 @@ private Q_SLOTS:
     void slowFinalReplyUsesTheDataTimeout();
     void connectionLost_data();
     void connectionLost();
+    void earlyRejectDuringData();
     void serviceClosing421_data();
     void serviceClosing421();
     void authAbuse_data();
@@ -294,6 +295,28 @@ void TestHostile::connectionLost()
     QCOMPARE(e.category, SmtpError::Category::Transport);
     QCOMPARE(e.step, step);
     QVERIFY2(e.message.contains(mentions, Qt::CaseInsensitive), qPrintable(e.message));
+}
+
+void TestHostile::earlyRejectDuringData()
+{
+    // Security catalogue F.58: after 64 KB the server answers 552 and stops
+    // reading. The client must notice the reply while it is still writing, stop,
+    // and report the 552, with no deadlock on full buffers and no success.
+    START_SERVER(server, {QStringLiteral("reject-during-data=65536")}, QString());
+    Setup s;
+    s.tlsMode = QStringLiteral("never");
+    s.readTimeoutMs = 10000;
+    auto c = clientFor(server, s);
+    QByteArray big = "Subject: big\r\n\r\n";
+    while (big.size() < 8 * 1024 * 1024) // under the server's SIZE 10485760
+        big += "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n";
+    QElapsedTimer timer;
+    timer.start();
+    const SmtpError e = trySend(*c, big);
+    QVERIFY2(e.isError(), "must fail");
+    QCOMPARE(e.replyCode, 552);
+    QCOMPARE(e.step, QStringLiteral("DATA"));
+    QVERIFY2(timer.elapsed() < 5000, "stops when the reply comes, not at a timeout");
 }
 
 void TestHostile::serviceClosing421_data()
