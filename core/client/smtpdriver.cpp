@@ -105,8 +105,7 @@ void Driver::run(DriverJob job, Done done)
             return;
         }
         m_quitting = true;
-        m_session->quit();
-        if (m_session->state() != Smtp::Session::State::Quitting) {
+        if (!m_session->quit()) {
             forceClose();
             finish();
             return;
@@ -359,10 +358,8 @@ Driver::Message *Driver::messageForTxn(int txn)
 
 void Driver::allMessagesHandled()
 {
-    if (m_job.quitAfter && !m_options.keepAlive && m_session
-        && m_session->state() == Smtp::Session::State::Ready) {
+    if (m_job.quitAfter && !m_options.keepAlive && m_session && m_session->quit()) {
         m_quitting = true;
-        m_session->quit();
         return;
     }
     m_finishPending = true;

@@ -850,6 +850,8 @@ void Session::onAuthReply(const Reply &reply)
 
 void Session::becomeReady()
 {
+    if (m_state == State::Quitting || m_state == State::Closed || m_state == State::Failed)
+        return;
     if (!m_txns.empty()) {
         setState(State::Transaction);
         return;
@@ -952,7 +954,7 @@ int Session::startTransaction(const Envelope &envelope)
 bool Session::canStartTransaction() const
 {
     if (m_state == State::Ready)
-        return m_pending.empty() || pipelining();
+        return m_pending.empty(); // a NOOP or RSET in flight ends its group first
     if (m_state != State::Transaction || !pipelining() || m_bodyTxn >= 0)
         return false;
     // DATA: bodyDone means the 354 came, so the end of data closes the
@@ -1210,7 +1212,8 @@ void Session::finishTransaction(int id)
 bool Session::noop()
 {
     // RFC 5321 4.1.1.9: NOOP changes nothing; used to check a kept-open session.
-    if (m_state != State::Ready)
+    // RFC 2920 3.1: NOOP ends a group, so nothing may be in flight before it.
+    if (m_state != State::Ready || !m_pending.empty())
         return false;
     writeCommand(Cmd::Noop, "NOOP");
     return true;
@@ -1218,29 +1221,23 @@ bool Session::noop()
 
 bool Session::reset()
 {
-    if (m_state != State::Ready)
+    if (m_state != State::Ready || !m_pending.empty())
         return false;
     writeCommand(Cmd::Rset, "RSET");
     return true;
 }
 
-void Session::quit()
+bool Session::quit()
 {
-    switch (m_state) {
-    case State::Connecting:
-    case State::Greeting:
-    case State::TlsHandshake:
-    case State::Closed:
-    case State::Failed:
-    case State::Quitting:
-        return;
-    default:
-        break;
-    }
-    if (m_bodyTxn >= 0)
-        return; // cannot QUIT in the middle of DATA; the driver aborts instead
+    // QUIT only from an idle session: written behind commands still awaiting
+    // replies it could land inside message data (after a pipelined DATA) or
+    // before commands the session still has to write. Mid-way, the driver
+    // closes the connection instead.
+    if (m_state != State::Ready || !m_pending.empty() || !m_txns.empty())
+        return false;
     setState(State::Quitting);
     writeCommand(Cmd::Quit, "QUIT");
+    return true;
 }
 
 void Session::abort(const QString &why)

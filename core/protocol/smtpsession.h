@@ -179,7 +179,8 @@ public:
     void endBody();
     bool noop();
     bool reset();
-    void quit();
+    // Writes QUIT when the session is idle (Ready, nothing in flight); false otherwise.
+    bool quit();
     // Abandon the transaction in progress (user cancel): nothing more is written;
     // the driver closes the connection.
     void abort(const QString &why);

@@ -382,7 +382,8 @@ struct Line
     QList<Token> tokens;  // Action
     Envelope envelope;    // "! start"
     int expectedId = 0;   // "! start ret=": -2 means "any id >= 0"
-    bool expectedOk = true; // "! noop" / "! rset" ret=
+    bool expectedOk = true; // "! noop" / "! rset" / "! quit" ret=
+    bool checkOk = false;   // ret= given (noop and rset are always checked)
 };
 
 struct Script
@@ -491,11 +492,12 @@ inline Script parseScript(const QString &text, QString *error)
             }
             if (line.verb == u"start" && !parseStart(&line, error))
                 return fail(*error);
-            if (line.verb == u"noop" || line.verb == u"rset") {
+            if (line.verb == u"noop" || line.verb == u"rset" || line.verb == u"quit") {
                 for (const Token &t : std::as_const(line.tokens)) {
                     if (t.key != u"ret")
                         return fail(QStringLiteral("only ret= is known here"));
                     line.expectedOk = t.value == u"true";
+                    line.checkOk = true;
                 }
             }
         } else {
@@ -794,11 +796,9 @@ inline Outcome run(const Script &script, const Options &options, Replay replay)
                 session.sendBody(line.bytes);
             } else if (v == u"endbody") {
                 session.endBody();
-            } else if (v == u"quit") {
-                session.quit();
-            } else if (v == u"noop" || v == u"rset") {
-                const bool ok = v == u"noop" ? session.noop() : session.reset();
-                if (ok != line.expectedOk)
+            } else if (v == u"noop" || v == u"rset" || v == u"quit") {
+                const bool ok = v == u"noop" ? session.noop() : v == u"rset" ? session.reset() : session.quit();
+                if ((line.checkOk || v != u"quit") && ok != line.expectedOk)
                     out.otherFailures.append(QStringLiteral("%1: returned %2").arg(where(line)).arg(ok));
             } else if (v == u"abort") {
                 session.abort(line.rest);

@@ -1525,6 +1525,43 @@ void tst_SmtpSession::transcript_data()
         E: Ready
     )"));
 
+    row("QUIT refused while a pipelined transaction awaits replies", QStringLiteral("tls=implicit"),
+        opening(pipe) + QStringLiteral(R"(
+        ! start from=a@x.test to=b@y.test body="one\r\n"
+        ! quit ret=false
+        C: MAIL FROM:<a@x.test>
+        C: RCPT TO:<b@y.test>
+        C: DATA
+        ! expect state=Transaction
+        S: 250 ok
+        S: 250 ok
+        S: 354 go
+        E: SenderResult 250 txn=0
+        E: RecipientResult 0 250 txn=0
+        C: one
+        C: .
+        S: 250 queued
+        E: MessageResult accepted 250 txn=0
+        E: Ready
+        ! quit ret=true
+        C: QUIT
+    )"));
+
+    row("NOOP, RSET and MAIL wait for a NOOP in flight", QStringLiteral("tls=implicit"),
+        opening(pipe) + QStringLiteral(R"(
+        ! noop ret=true
+        ! noop ret=false
+        ! rset ret=false
+        ! start from=a@x.test to=b@y.test ret=-1
+        E: TransactionFailed -1 SMTP-STATE-ERROR
+        C: NOOP
+        S: 250 ok
+        E: NoopResult 250
+        E: Ready
+        ! noop ret=true
+        C: NOOP
+    )"));
+
     row("keep-alive refused without PIPELINING until the reply", QStringLiteral("tls=implicit"),
         opening({QStringLiteral("8BITMIME")}) + QStringLiteral(R"(
         ! start from=a@x.test to=b@y.test body="one\r\n"
