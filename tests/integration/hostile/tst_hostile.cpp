@@ -7,7 +7,9 @@
 #include "client/smtpclient.h"
 #include "testservers.h"
 
+#include <QCryptographicHash>
 #include <QElapsedTimer>
+#include <QJsonObject>
 #include <QTest>
 
 namespace {
@@ -132,6 +134,19 @@ void TestHostile::baselineWorks()
     QVERIFY(server.received(QStringLiteral("MAIL FROM:<sender@example.test>"), QStringLiteral("tls")));
     QVERIFY(server.received(QStringLiteral("AUTH"), QStringLiteral("tls")));
     QVERIFY(!server.received(QStringLiteral("AUTH"), QStringLiteral("plain")));
+    // The server's own account of the message: the exact bytes, no bare CR/LF.
+    bool seen = false;
+    for (const QJsonObject &o : server.records()) {
+        if (o.value(QStringLiteral("event")).toString() != u"data-bytes")
+            continue;
+        seen = true;
+        QCOMPARE(o.value(QStringLiteral("n")).toInteger(), smallMessage().size());
+        QCOMPARE(o.value(QStringLiteral("sha256")).toString(),
+                 QString::fromLatin1(QCryptographicHash::hash(smallMessage(), QCryptographicHash::Sha256).toHex()));
+        QCOMPARE(o.value(QStringLiteral("bare_lf")).toInteger(), 0);
+        QCOMPARE(o.value(QStringLiteral("bare_cr")).toInteger(), 0);
+    }
+    QVERIFY(seen);
 }
 
 void TestHostile::tlsRequiredFailures_data()
