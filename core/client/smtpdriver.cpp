@@ -373,8 +373,9 @@ void Driver::pump()
         return;
     m_inPump = true;
     for (;;) {
-        QList<Smtp::SessionEvent> events = m_session->takeEvents();
-        for (const Smtp::SessionEvent &e : std::as_const(events))
+        m_session->takeEvents(m_events);
+        const bool hadEvents = !m_events.isEmpty();
+        for (const Smtp::SessionEvent &e : std::as_const(m_events))
             handle(e);
         if (m_job.kind == DriverJob::Kind::Send && !m_quitting && !m_finishPending && !m_checkingReuse) {
             startMessages();
@@ -396,7 +397,7 @@ void Driver::pump()
             }
             continue;
         }
-        if (events.isEmpty())
+        if (!hadEvents)
             break;
     }
     m_inPump = false;
@@ -439,8 +440,9 @@ void Driver::streamBody()
 {
     if (m_bodyTxn < 0 || !m_body || !m_session)
         return;
-    if (m_streaming)
-        return; // pump() below calls back here
+    if (m_streaming || m_inPump)
+        return; // pump() calls back here when it is done; a write can report
+                // progress from inside pump(), and output must go out in order
     m_streaming = true;
     while (m_bodyTxn >= 0 && m_session->isStreamingBody()) {
         if (m_transport && !m_simulator && m_transport->bytesToWrite() >= HighWater)

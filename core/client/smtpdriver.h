@@ -161,6 +161,7 @@ private:
     bool m_reconnected = false;
     bool m_quitting = false;
     bool m_inPump = false;
+    QList<Smtp::SessionEvent> m_events; // reused by pump(): no allocation per round
     bool m_finishPending = false;
     SmtpError m_finishError;
     SendResult m_info;

@@ -138,6 +138,12 @@ QByteArray Session::takeOutput(QByteArray *shown)
 
 QList<SessionEvent> Session::takeEvents() { return std::exchange(m_events, {}); }
 
+void Session::takeEvents(QList<SessionEvent> &into)
+{
+    into.clear(); // keeps its capacity: no allocation per round on the hot path
+    into.swap(m_events);
+}
+
 Session::Txn *Session::findTxn(int id)
 {
     for (Txn &t : m_txns) {
@@ -1201,8 +1207,12 @@ void Session::failTransaction(Txn &t, SmtpError error)
 
 void Session::finishTransaction(int id)
 {
-    m_txns.erase(std::remove_if(m_txns.begin(), m_txns.end(), [id](const Txn &t) { return t.id == id; }),
-                 m_txns.end());
+    // Transactions end in the order they started, nearly always.
+    if (!m_txns.empty() && m_txns.front().id == id)
+        m_txns.pop_front();
+    else
+        m_txns.erase(std::remove_if(m_txns.begin(), m_txns.end(), [id](const Txn &t) { return t.id == id; }),
+                     m_txns.end());
     if (m_txns.empty() && m_state == State::Transaction && m_pending.empty())
         becomeReady();
 }

@@ -191,6 +191,8 @@ public:
     [[nodiscard]] QByteArray takeOutput(QByteArray *shown = nullptr);
     [[nodiscard]] bool hasOutput() const { return !m_output.isEmpty(); }
     [[nodiscard]] QList<SessionEvent> takeEvents();
+    // The same into a caller's buffer, swapping storage (for a driver's loop).
+    void takeEvents(QList<SessionEvent> &into);
 
     // What was learnt
     [[nodiscard]] const Reply &greeting() const { return m_greeting; }

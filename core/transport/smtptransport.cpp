@@ -828,10 +828,12 @@ void SmtpTransport::Private::readPending()
         stats->recordTransfer(QStringLiteral("recv"), n, us);
         stats->recordOperation(QStringLiteral("receive"), us);
     }
-    QVariantMap fields{{QStringLiteral("read"), n}, {QStringLiteral("total_read"), totalRead}};
-    if (withData)
-        fields.insert(QStringLiteral("data"), data);
-    event(SocketEvent::PacketRead, fields);
+    if (queue) {
+        QVariantMap fields{{QStringLiteral("read"), n}, {QStringLiteral("total_read"), totalRead}};
+        if (withData)
+            fields.insert(QStringLiteral("data"), data);
+        event(SocketEvent::PacketRead, fields);
+    }
     Q_EMIT q->received(data);
 }
 
@@ -865,13 +867,15 @@ void SmtpTransport::Private::onBytesWritten(qint64 n)
                 recvWait.start(); // the request is out: now we wait for the answer
         }
     }
-    QVariantMap fields{{QStringLiteral("socket"), qint64(socket->socketDescriptor())},
-                       {QStringLiteral("sent"), n},
-                       {QStringLiteral("total_sent"), totalSent},
-                       {QStringLiteral("total_to_send"), totalToSend}};
-    if (withData)
-        fields.insert(QStringLiteral("data"), sent);
-    event(SocketEvent::PacketSent, fields);
+    if (queue) {
+        QVariantMap fields{{QStringLiteral("socket"), qint64(socket->socketDescriptor())},
+                           {QStringLiteral("sent"), n},
+                           {QStringLiteral("total_sent"), totalSent},
+                           {QStringLiteral("total_to_send"), totalToSend}};
+        if (withData)
+            fields.insert(QStringLiteral("data"), sent);
+        event(SocketEvent::PacketSent, fields);
+    }
     Q_EMIT q->bytesWritten(n);
 }
 
@@ -1046,6 +1050,12 @@ void SmtpTransport::write(const QByteArray &data, const QByteArray &shown)
     w.clock.start();
     d->pending.push_back(std::move(w));
     d->totalToSend += data.size();
+    // A small write (a pipelined group, a small message) goes to the kernel now
+    // rather than on the next event-loop pass: the client is waiting on that
+    // round trip. Bulk data keeps Qt's notifier-paced writes. flush() may emit
+    // bytesWritten() at once, so the write is accounted for before it.
+    if (queued <= 64 * 1024)
+        d->socket->flush();
 }
 
 void SmtpTransport::startTls()
