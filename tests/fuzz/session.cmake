@@ -6,22 +6,6 @@ target_link_libraries(session_fuzzer PRIVATE core)
 target_compile_options(session_fuzzer PRIVATE -fsanitize=fuzzer)
 target_link_options(session_fuzzer PRIVATE -fsanitize=fuzzer)
 
-# core needs the coverage instrumentation (fuzzer-no-link) and the sanitizers.
-# fuzz.cmake does it once for every fragment behind this global guard; the
-# fragments are included in name order, so it normally has already run. The
-# same guarded block here keeps this fragment correct on its own.
-option(SMTPSCOPE_FUZZ_SANITIZE "Build core and fuzzers with ASan and UBSan" ON)
-get_property(_core_instrumented GLOBAL PROPERTY SMTPSCOPE_CORE_FUZZ_INSTRUMENTED)
-if(NOT _core_instrumented)
-    set_property(GLOBAL PROPERTY SMTPSCOPE_CORE_FUZZ_INSTRUMENTED TRUE)
-    target_compile_options(core PRIVATE -fsanitize=fuzzer-no-link)
-    if(SMTPSCOPE_FUZZ_SANITIZE)
-        target_compile_options(core PUBLIC -fsanitize=address,undefined
-                                           -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
-        target_link_options(core PUBLIC -fsanitize=address,undefined)
-    endif()
-endif()
-
 # The smoke run works on a copy of the seeds in the build tree: libFuzzer writes
 # new inputs into its first corpus directory, and the source tree is only read.
 # The copy is a CTest fixture, so `ctest -R fuzz_session_smoke` makes it too.
