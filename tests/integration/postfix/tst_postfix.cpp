@@ -41,6 +41,14 @@ std::unique_ptr<SmtpClient> makeClient(quint16 port, QStringList *log = nullptr)
     return c;
 }
 
+QList<SendResult> sendAll(SmtpClient &client, const std::vector<RawMessage> &messages)
+{
+    QList<const OutgoingMessage *> list;
+    for (const RawMessage &m : messages)
+        list.append(&m);
+    return client.sendMessages(list);
+}
+
 } // namespace
 
 class TestPostfix : public QObject
@@ -305,10 +313,7 @@ void TestPostfix::hundredMessagesKeptAlive()
                                   "message " + QByteArray::number(i) + "\r\n.\r\n..\r\nend\r\n"));
         msgs.emplace_back(Sender, QStringList{rcpt}, bodies.last());
     }
-    QList<const OutgoingMessage *> ptrs;
-    for (const RawMessage &m : msgs)
-        ptrs.append(&m);
-    const QList<SendResult> results = c->sendMessages(ptrs);
+    const QList<SendResult> results = sendAll(*c, msgs);
     QCOMPARE(results.size(), 100);
     for (const SendResult &r : results) {
         QVERIFY2(r.accepted, qPrintable(r.error.toString()));
@@ -356,10 +361,7 @@ void TestPostfix::batchWithARefusedMessage()
         msgs.emplace_back(Sender, QStringList{rcpt},
                           testMessage(marker + '-' + QByteArray::number(i), Sender, {rcpt}, "batch\r\n"));
     }
-    QList<const OutgoingMessage *> ptrs;
-    for (const RawMessage &m : msgs)
-        ptrs.append(&m);
-    const QList<SendResult> results = c->sendMessages(ptrs);
+    const QList<SendResult> results = sendAll(*c, msgs);
     QCOMPARE(results.size(), 10);
     for (int i = 0; i < 10; ++i) {
         if (i == 4) {
