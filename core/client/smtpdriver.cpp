@@ -88,6 +88,7 @@ void Driver::run(DriverJob job, Done done)
     m_jobOptions = m_job.options;
     m_messages.clear();
     m_byTxn.clear();
+    m_retries.clear();
     m_nextMessage = 0;
     m_doneCount = 0;
     m_reconnected = false;
@@ -281,14 +282,44 @@ SmtpError Driver::prepareEnvelope(Message &m)
         RecipientResult rr;
         rr.address = r;
         m.result.recipients.append(rr);
+        m.rcptIndexes.append(int(m.rcptIndexes.size()));
     }
     return {};
+}
+
+bool Driver::retryDeferredRecipients(Message &m)
+{
+    // RFC 5321 4.5.3.1.10: a server that takes fewer recipients per message
+    // answers 452 to the rest; the client sends the message again to them in a
+    // new transaction (security catalogue G.61). Only after a transaction that
+    // delivered to someone, so every retry makes progress.
+    QList<int> deferred;
+    for (int i : std::as_const(m.rcptIndexes)) {
+        if (m.result.recipients.at(i).reply.code == 452)
+            deferred.append(i);
+    }
+    if (deferred.isEmpty())
+        return false;
+    addTranscript(TranscriptEntry::Direction::Info,
+                  QStringLiteral("%1 recipient(s) deferred with 452 (too many recipients): sending again to them")
+                      .arg(deferred.size()));
+    m_byTxn.remove(m.txn);
+    m.txn = -1;
+    m.started = false;
+    m.rcptIndexes = deferred;
+    m_retries.push_back(&m);
+    return true;
 }
 
 bool Driver::startMessage(Message &m)
 {
     m.started = true;
     Smtp::Envelope env = m.envelope;
+    if (m.rcptIndexes.size() != m.envelope.recipients.size()) {
+        env.recipients.clear();
+        for (int i : std::as_const(m.rcptIndexes))
+            env.recipients.append(m.envelope.recipients.at(i));
+    }
     env.size = m.msg->size();
     env.body8Bit = m.msg->has8BitContent();
     if (env.size >= 0 && env.size <= InlineBodyLimit) {
@@ -328,8 +359,15 @@ bool Driver::startMessage(Message &m)
 
 void Driver::startMessages()
 {
-    while (m_nextMessage < int(m_messages.size()) && m_session && m_session->canStartTransaction()
-           && m_session->transactionsInFlight() < MaxInFlight && !m_finishPending) {
+    while ((!m_retries.empty() || m_nextMessage < int(m_messages.size())) && m_session
+           && m_session->canStartTransaction() && m_session->transactionsInFlight() < MaxInFlight
+           && !m_finishPending) {
+        if (!m_retries.empty()) {
+            Message *retry = m_retries.front();
+            m_retries.pop_front();
+            startMessage(*retry);
+            continue;
+        }
         Message &m = m_messages[m_nextMessage++];
         if (m.done)
             continue;
@@ -571,8 +609,8 @@ void Driver::handle(const Smtp::SessionEvent &e)
             m->result.mail = toServerReply(e.reply);
         break;
     case T::RecipientResult:
-        if (Message *m = messageForTxn(e.txn); m && e.index >= 0 && e.index < m->result.recipients.size())
-            m->result.recipients[e.index].reply = toServerReply(e.reply);
+        if (Message *m = messageForTxn(e.txn); m && e.index >= 0 && e.index < m->rcptIndexes.size())
+            m->result.recipients[m->rcptIndexes.at(e.index)].reply = toServerReply(e.reply);
         break;
     case T::BodyWanted:
         if (Message *m = messageForTxn(e.txn)) {
@@ -590,15 +628,20 @@ void Driver::handle(const Smtp::SessionEvent &e)
     case T::MessageResult:
         if (Message *m = messageForTxn(e.txn)) {
             m->result.message = toServerReply(e.reply);
-            m->result.accepted = e.flag;
-            if (e.flag)
+            m->result.accepted = m->result.accepted || e.flag;
+            if (e.flag && !retryDeferredRecipients(*m))
                 messageDone(*m);
         }
         break;
     case T::TransactionFailed:
         if (Message *m = messageForTxn(e.txn)) {
-            if (!m->result.error.isError())
+            // A retry for 452-deferred recipients that fails leaves the message
+            // delivered to the others: their refusals are in the RCPT results.
+            if (!m->result.error.isError() && !m->result.accepted)
                 m->result.error = e.error;
+            else if (m->result.accepted)
+                m->result.warnings.append(QStringLiteral("the second transaction for deferred recipients failed: ")
+                                          + e.error.toString());
             if (m_bodyTxn == e.txn) {
                 m_bodyTxn = -1;
                 m_body.reset();
@@ -695,11 +738,12 @@ void Driver::finish(SmtpError error)
         r.authMechanism = m_info.authMechanism;
         r.authAttempts = m_info.authAttempts;
         r.quit = m_info.quit;
-        r.warnings = m_info.warnings;
+        r.warnings = m_info.warnings + r.warnings;
         out.results.append(std::move(r));
     }
     m_messages.clear();
     m_byTxn.clear();
+    m_retries.clear();
     if (m_simulator && !m_connected) {
         m_simulator.reset();
     }

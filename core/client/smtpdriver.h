@@ -106,6 +106,10 @@ private:
     {
         const OutgoingMessage *msg = nullptr;
         Smtp::Envelope envelope; // validated before any I/O
+        // Recipients of the transaction in flight, as indexes into
+        // envelope.recipients / result.recipients (all of them at first; those
+        // answered 452 when a later transaction retries them).
+        QList<int> rcptIndexes;
         SendResult result;
         int txn = -1;
         bool started = false;
@@ -120,6 +124,7 @@ private:
     void startMessages();
     bool startMessage(Message &m);
     static SmtpError prepareEnvelope(Message &m);
+    bool retryDeferredRecipients(Message &m);
     void pump();
     void handle(const Smtp::SessionEvent &e);
     void streamBody();
@@ -155,6 +160,7 @@ private:
     Done m_done;
     std::deque<Message> m_messages;    // built whole before sending: references stay valid
     QHash<int, Message *> m_byTxn;     // transaction id -> its message
+    std::deque<Message *> m_retries;   // messages with recipients deferred by 452
     int m_nextMessage = 0;
     int m_doneCount = 0;
     bool m_checkingReuse = false;

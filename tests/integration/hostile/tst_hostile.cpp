@@ -108,6 +108,7 @@ private Q_SLOTS:
     void noCredentialsWithoutTls();
     void insecureModeRecordsErrors();
     void allRecipientsRefused();
+    void tooManyRecipientsSentInTurns();
     void crlfInjectionRefusedBeforeConnecting_data();
     void crlfInjectionRefusedBeforeConnecting();
 };
@@ -441,6 +442,37 @@ void TestHostile::allRecipientsRefused()
     QVERIFY(e.message.contains(Rcpt));
     for (const QJsonObject &o : server.records())
         QVERIFY2(o.value(QStringLiteral("event")).toString() != u"data-bytes", "no message data may be sent");
+}
+
+void TestHostile::tooManyRecipientsSentInTurns()
+{
+    // RFC 5321 4.5.3.1.10 / catalogue G.61: the server takes 2 recipients per
+    // message and answers 452 to the rest; they get the message in further
+    // transactions, and every recipient ends up accepted.
+    START_SERVER(server, {QStringLiteral("max-rcpt=2")}, QString());
+    Setup s;
+    s.tlsMode = QStringLiteral("never");
+    auto c = clientFor(server, s);
+    QStringList rcpts;
+    for (int i = 0; i < 5; ++i)
+        rcpts.append(QStringLiteral("r%1@example.test").arg(i));
+    SendResult r;
+    try {
+        r = c->sendMessage(RawMessage(Sender, rcpts, smallMessage()));
+    } catch (const SmtpException &e) {
+        QFAIL(qPrintable(e.error().toString()));
+    }
+    QVERIFY(r.accepted);
+    QCOMPARE(r.recipients.size(), 5);
+    for (const RecipientResult &rr : std::as_const(r.recipients))
+        QVERIFY2(rr.accepted(), qPrintable(rr.address + QStringLiteral(": ") + rr.reply.desc));
+    int messages = 0;
+    for (const QJsonObject &o : server.records()) {
+        if (o.value(QStringLiteral("event")).toString() == u"data-bytes")
+            ++messages;
+    }
+    QCOMPARE(messages, 3); // 2 + 2 + 1 recipients
+    QCOMPARE(server.lines().filter(QStringLiteral("RCPT TO:")).size(), 5 + 3 + 1);
 }
 
 void TestHostile::crlfInjectionRefusedBeforeConnecting_data()
