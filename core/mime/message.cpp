@@ -1,0 +1,581 @@
+#include "message.h"
+
+#include "protocol/validation.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QFileInfo>
+#include <QMimeDatabase>
+#include <QMutexLocker>
+#include <QTemporaryFile>
+#include <QUrl>
+#include <QUuid>
+
+#include <fcntl.h>
+#include <mutex>
+#include <unistd.h>
+
+#include <gmime/gmime.h>
+
+namespace {
+
+const QString kMessageError = QStringLiteral("MESSAGE-ERROR");
+
+// GMime keeps process-wide tables (charsets, iconv cache); g_mime_init() must run
+// exactly once before first use, whichever thread gets there first.
+void ensureGMime()
+{
+    static std::once_flag once;
+    std::call_once(once, [] { g_mime_init(); });
+}
+
+// GObject references released on every path out of the serializer.
+template <typename T>
+struct GRef
+{
+    T *p = nullptr;
+    explicit GRef(T *ptr) : p(ptr) {}
+    ~GRef()
+    {
+        if (p)
+            g_object_unref(p);
+    }
+    GRef(const GRef &) = delete;
+    GRef &operator=(const GRef &) = delete;
+    T *get() const { return p; }
+};
+
+// "Display Name <user@example.org>" or a bare address.
+Message::Address splitAddress(const QString &text)
+{
+    const QString t = text.trimmed();
+    const qsizetype lt = t.lastIndexOf(QLatin1Char('<'));
+    if (t.endsWith(QLatin1Char('>')) && lt >= 0) {
+        QString name = t.left(lt).trimmed();
+        if (name.size() >= 2 && name.startsWith(QLatin1Char('"')) && name.endsWith(QLatin1Char('"')))
+            name = name.mid(1, name.size() - 2);
+        return {t.mid(lt + 1, t.size() - lt - 2).trimmed(), name};
+    }
+    return {t, {}};
+}
+
+bool hasLineBreakOrNul(const QString &s)
+{
+    for (QChar c : s) {
+        if (c == QLatin1Char('\r') || c == QLatin1Char('\n') || c == QChar(0))
+            return true;
+    }
+    return false;
+}
+
+// RFC 5322 2.2: a field name is one or more printable US-ASCII characters except ':'.
+bool isValidFieldName(const QString &name)
+{
+    if (name.isEmpty())
+        return false;
+    for (QChar c : name) {
+        const ushort u = c.unicode();
+        if (u < 33 || u > 126 || u == ':')
+            return false;
+    }
+    return true;
+}
+
+// Headers the composer writes itself from structured data; setting them as free
+// text would bypass address validation, duplicate them, or leak Bcc (RFC 5322 3.6.3).
+bool isReservedHeader(const QString &name)
+{
+    static const QStringList reserved = {
+        QStringLiteral("From"), QStringLiteral("To"), QStringLiteral("Cc"), QStringLiteral("Bcc"),
+        QStringLiteral("Reply-To"), QStringLiteral("Subject"), QStringLiteral("MIME-Version"),
+    };
+    for (const QString &r : reserved) {
+        if (name.compare(r, Qt::CaseInsensitive) == 0)
+            return true;
+    }
+    return name.startsWith(QStringLiteral("Content-"), Qt::CaseInsensitive);
+}
+
+// Text bodies are kept with LF line ends; GMime's DOS newline format turns every LF
+// into CRLF on output (RFC 5322 2.3: lines end in CRLF, no bare CR or LF).
+QByteArray normalizedText(const QString &text)
+{
+    QByteArray b = text.toUtf8();
+    b.replace("\r\n", "\n");
+    return b;
+}
+
+// RFC 2045 2.7: 7bit data is ASCII without NUL, CR and LF only as CRLF, lines of at
+// most 998 octets (RFC 5322 2.1.1). Anything else needs an encoding (no 8bit in this
+// slice, since 8BITMIME (RFC 6152) is not known when composing).
+bool fitsSevenBit(const QByteArray &lfText)
+{
+    qsizetype lineLength = 0;
+    for (char ch : lfText) {
+        const auto u = static_cast<unsigned char>(ch);
+        if (u == '\n') {
+            lineLength = 0;
+            continue;
+        }
+        if (u == 0 || u == '\r' || u > 127)
+            return false;
+        if (++lineLength > 998)
+            return false;
+    }
+    return true;
+}
+
+void setContentFromBytes(GMimePart *part, const QByteArray &bytes)
+{
+    GRef<GMimeStream> mem(g_mime_stream_mem_new_with_buffer(bytes.constData(), static_cast<size_t>(bytes.size())));
+    GRef<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(mem.get(), GMIME_CONTENT_ENCODING_DEFAULT));
+    g_mime_part_set_content(part, wrapper.get());
+}
+
+// A UTF-8 text part, 7bit when it fits, else quoted-printable: readable and
+// line-safe for mostly-ASCII text (RFC 2045 6.7, lines of at most 76 characters).
+GMimeObject *newTextPart(const char *subtype, const QString &text)
+{
+    const QByteArray bytes = normalizedText(text);
+    GMimePart *part = g_mime_part_new_with_type("text", subtype);
+    setContentFromBytes(part, bytes);
+    g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
+    g_mime_part_set_content_encoding(part, fitsSevenBit(bytes) ? GMIME_CONTENT_ENCODING_7BIT
+                                                               : GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+    return GMIME_OBJECT(part);
+}
+
+QString mimeTypeFor(const QString &given, const QString &name, const QByteArray *data, const QString &path)
+{
+    if (!given.isEmpty())
+        return given;
+    QMimeDatabase db;
+    if (!path.isEmpty())
+        return db.mimeTypeForFile(path).name();
+    return db.mimeTypeForFileNameAndData(name, *data).name();
+}
+
+QByteArray generatedDomain(const QString &address)
+{
+    const qsizetype at = address.lastIndexOf(QLatin1Char('@'));
+    QString domain = at >= 0 ? address.mid(at + 1) : QString();
+    // RFC 5322 3.6.4: id-right is a dot-atom; a domain literal or junk gets a
+    // neutral reserved name instead (RFC 2606).
+    for (QChar c : domain) {
+        if (!(c.isLetterOrNumber() || c == QLatin1Char('.') || c == QLatin1Char('-')))
+            return "smtpscope.invalid";
+    }
+    if (domain.isEmpty())
+        return "smtpscope.invalid";
+    return QUrl::toAce(domain).isEmpty() ? QByteArray("smtpscope.invalid") : QUrl::toAce(domain);
+}
+
+SmtpError messageError(const QString &text)
+{
+    return SmtpError::make(SmtpError::Category::Message, kMessageError, QStringLiteral("message"), text);
+}
+
+} // namespace
+
+Message::Message(QString sender, QString subject)
+    : m_sender(splitAddress(sender)), m_from(m_sender), m_subject(std::move(subject))
+{
+}
+
+Message::~Message() = default;
+
+void Message::invalidate()
+{
+    QMutexLocker lock(&m_mutex);
+    m_spool.reset();
+    m_size = -1;
+    m_has8Bit = false;
+}
+
+void Message::setFrom(const QString &address, const QString &displayName)
+{
+    m_from = {address.trimmed(), displayName};
+    invalidate();
+}
+
+void Message::addTo(const QString &address, const QString &displayName)
+{
+    m_to.append({address.trimmed(), displayName});
+    invalidate();
+}
+
+void Message::addCc(const QString &address, const QString &displayName)
+{
+    m_cc.append({address.trimmed(), displayName});
+    invalidate();
+}
+
+void Message::addBcc(const QString &address, const QString &displayName)
+{
+    m_bcc.append({address.trimmed(), displayName});
+    invalidate();
+}
+
+void Message::setReplyTo(const QString &address, const QString &displayName)
+{
+    m_replyTo = {address.trimmed(), displayName};
+    invalidate();
+}
+
+void Message::setSubject(const QString &subject)
+{
+    m_subject = subject;
+    invalidate();
+}
+
+void Message::setHeader(const QString &name, const QString &value)
+{
+    m_headers.removeIf([&](const Header &h) { return h.name.compare(name, Qt::CaseInsensitive) == 0; });
+    m_headers.append({name, value});
+    invalidate();
+}
+
+void Message::addHeader(const QString &name, const QString &value)
+{
+    m_headers.append({name, value});
+    invalidate();
+}
+
+void Message::setText(const QString &plain)
+{
+    m_text = plain;
+    m_hasText = true;
+    invalidate();
+}
+
+void Message::setHtml(const QString &html)
+{
+    m_html = html;
+    m_hasHtml = true;
+    invalidate();
+}
+
+void Message::attachFile(const QString &path, const QString &mimeType, const QString &name)
+{
+    Attachment a;
+    a.path = path;
+    a.name = name.isEmpty() ? QFileInfo(path).fileName() : name;
+    a.mimeType = mimeTypeFor(mimeType, a.name, nullptr, path);
+    m_attachments.append(a);
+    invalidate();
+}
+
+void Message::attachData(const QString &name, const QByteArray &data, const QString &mimeType)
+{
+    Attachment a;
+    a.name = name;
+    a.data = data;
+    a.mimeType = mimeTypeFor(mimeType, name, &data, {});
+    m_attachments.append(a);
+    invalidate();
+}
+
+QString Message::envelopeSender() const
+{
+    return m_sender.address;
+}
+
+QStringList Message::envelopeRecipients() const
+{
+    QStringList all;
+    for (const QList<Address> *list : {&m_to, &m_cc, &m_bcc}) {
+        for (const Address &a : *list)
+            all.append(a.address);
+    }
+    return all;
+}
+
+SmtpError Message::checkSendPossible() const
+{
+    if (m_sender.address.isEmpty())
+        return messageError(QStringLiteral("no sender: give the sender address"));
+
+    // Every address is checked as it will appear in MAIL FROM / RCPT TO (RFC 5321
+    // 4.1.2); a non-ASCII local part would need SMTPUTF8 (RFC 6531), which message
+    // composition does not produce yet.
+    auto checkAddress = [](const Address &a, const QString &field) -> std::optional<SmtpError> {
+        QString error;
+        const auto mailbox = Smtp::parseMailbox(a.address, field, &error);
+        if (!mailbox)
+            return messageError(QStringLiteral("invalid %1 \"%2\": %3").arg(field, a.address, error));
+        if (mailbox->needsSmtpUtf8)
+            return messageError(QStringLiteral("%1 \"%2\" has a non-ASCII local part, which needs SMTPUTF8; "
+                                               "not supported for composed messages yet")
+                                    .arg(field, a.address));
+        if (hasLineBreakOrNul(a.displayName))
+            return messageError(QStringLiteral("the display name of %1 \"%2\" contains CR, LF or NUL")
+                                    .arg(field, a.address));
+        return std::nullopt;
+    };
+
+    if (auto e = checkAddress(m_sender, QStringLiteral("sender address")))
+        return *e;
+    if (!m_from.address.isEmpty() && m_from.address != m_sender.address) {
+        if (auto e = checkAddress(m_from, QStringLiteral("From address")))
+            return *e;
+    } else if (hasLineBreakOrNul(m_from.displayName)) {
+        return messageError(QStringLiteral("the From display name contains CR, LF or NUL"));
+    }
+    if (!m_replyTo.address.isEmpty()) {
+        if (auto e = checkAddress(m_replyTo, QStringLiteral("Reply-To address")))
+            return *e;
+    }
+    if (m_to.isEmpty() && m_cc.isEmpty() && m_bcc.isEmpty())
+        return messageError(QStringLiteral("no recipient: add at least one To, Cc or Bcc address"));
+    const std::pair<const QList<Address> *, QString> lists[] = {
+        {&m_to, QStringLiteral("To address")},
+        {&m_cc, QStringLiteral("Cc address")},
+        {&m_bcc, QStringLiteral("Bcc address")},
+    };
+    for (const auto &[list, field] : lists) {
+        for (const Address &a : *list) {
+            if (auto e = checkAddress(a, field))
+                return *e;
+        }
+    }
+
+    // A CR or LF inside a header value would start a new header or the body
+    // (header injection, RFC 5322 2.2); folding is GMime's job, not the caller's.
+    if (hasLineBreakOrNul(m_subject))
+        return messageError(QStringLiteral("the Subject contains CR, LF or NUL"));
+    for (const Header &h : m_headers) {
+        if (!isValidFieldName(h.name))
+            return messageError(QStringLiteral("invalid header name \"%1\": use printable ASCII without ':' or spaces "
+                                               "(RFC 5322 2.2)")
+                                    .arg(h.name));
+        if (isReservedHeader(h.name))
+            return messageError(QStringLiteral("header \"%1\" is written by the composer: use the matching setter")
+                                    .arg(h.name));
+        if (hasLineBreakOrNul(h.value))
+            return messageError(QStringLiteral("the value of header \"%1\" contains CR, LF or NUL").arg(h.name));
+    }
+    for (const Attachment &a : m_attachments) {
+        if (a.path.isEmpty())
+            continue;
+        const QFileInfo fi(a.path);
+        if (!fi.isFile() || !fi.isReadable())
+            return messageError(QStringLiteral("attachment file \"%1\" cannot be read").arg(a.path));
+    }
+    for (const Attachment &a : m_attachments) {
+        if (hasLineBreakOrNul(a.name) || hasLineBreakOrNul(a.mimeType))
+            return messageError(QStringLiteral("attachment \"%1\" has CR, LF or NUL in its name or type").arg(a.name));
+        if (!a.mimeType.contains(QLatin1Char('/')))
+            return messageError(QStringLiteral("attachment \"%1\" has an invalid MIME type \"%2\"").arg(a.name, a.mimeType));
+    }
+    return {};
+}
+
+bool Message::ensureSpool(QString *error) const
+{
+    if (m_spool)
+        return true;
+    ensureGMime();
+
+    GRef<GMimeMessage> msg(g_mime_message_new(FALSE));
+    GMimeObject *top = GMIME_OBJECT(msg.get());
+
+    auto addMailbox = [&](GMimeAddressType type, const Address &a) {
+        const QByteArray name = a.displayName.toUtf8();
+        const QByteArray addr = a.address.toUtf8();
+        // GMime writes non-ASCII names as RFC 2047 encoded-words and quotes specials
+        // (RFC 5322 3.4), leaving the addr-spec itself untouched. The charset is
+        // pinned to UTF-8; GMime would otherwise pick the "smallest" one (Latin-1).
+        InternetAddress *ia = internet_address_mailbox_new(name.isEmpty() ? nullptr : name.constData(),
+                                                           addr.constData());
+        internet_address_set_charset(ia, "UTF-8");
+        internet_address_list_add(g_mime_message_get_addresses(msg.get(), type), ia);
+        g_object_unref(ia);
+    };
+    addMailbox(GMIME_ADDRESS_TYPE_FROM, m_from.address.isEmpty() ? m_sender : m_from);
+    if (!m_replyTo.address.isEmpty())
+        addMailbox(GMIME_ADDRESS_TYPE_REPLY_TO, m_replyTo);
+    for (const Address &a : m_to)
+        addMailbox(GMIME_ADDRESS_TYPE_TO, a);
+    for (const Address &a : m_cc)
+        addMailbox(GMIME_ADDRESS_TYPE_CC, a);
+    // Bcc deliberately not added: RFC 5322 3.6.3 allows omitting it, and writing it
+    // would reveal the blind recipients to everyone (the reference's defect).
+
+    // RFC 2047 encoded-words when the subject is not ASCII.
+    g_mime_message_set_subject(msg.get(), m_subject.toUtf8().constData(), "utf-8");
+
+    bool hasDate = false;
+    bool hasMessageId = false;
+    for (const Header &h : m_headers) {
+        hasDate = hasDate || h.name.compare(QStringLiteral("Date"), Qt::CaseInsensitive) == 0;
+        hasMessageId = hasMessageId || h.name.compare(QStringLiteral("Message-ID"), Qt::CaseInsensitive) == 0;
+    }
+    // RFC 5322 3.6: Date is required, Message-ID should be present (3.6.4).
+    if (!hasDate) {
+        if (m_generatedDate.isEmpty())
+            m_generatedDate = QDateTime::currentDateTime().toString(Qt::RFC2822Date).toLatin1();
+        g_mime_object_set_header(top, "Date", m_generatedDate.constData(), nullptr);
+    }
+    if (!hasMessageId) {
+        if (m_generatedMessageId.isEmpty())
+            m_generatedMessageId = '<' + QUuid::createUuid().toString(QUuid::WithoutBraces).toLatin1() + '@'
+                                   + generatedDomain(m_from.address.isEmpty() ? m_sender.address : m_from.address) + '>';
+        g_mime_object_set_header(top, "Message-ID", m_generatedMessageId.constData(), nullptr);
+    }
+    for (const Header &h : m_headers)
+        g_mime_object_append_header(top, h.name.toLatin1().constData(), h.value.toUtf8().constData(), "utf-8");
+    g_mime_object_set_header(top, "MIME-Version", "1.0", nullptr);
+
+    // Body: plain, HTML, or both as alternatives, plainest first (RFC 2046 5.1.4).
+    GMimeObject *body = nullptr;
+    if (m_hasText && m_hasHtml) {
+        GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+        GRef<GMimeObject> plain(newTextPart("plain", m_text));
+        GRef<GMimeObject> html(newTextPart("html", m_html));
+        g_mime_multipart_add(alt, plain.get());
+        g_mime_multipart_add(alt, html.get());
+        body = GMIME_OBJECT(alt);
+    } else if (m_hasHtml) {
+        body = newTextPart("html", m_html);
+    } else if (m_hasText || m_attachments.isEmpty()) {
+        body = newTextPart("plain", m_text);
+    }
+
+    GMimeObject *root = body;
+    if (!m_attachments.isEmpty()) {
+        GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+        if (body) {
+            g_mime_multipart_add(mixed, body);
+            g_object_unref(body);
+        }
+        for (const Attachment &a : m_attachments) {
+            const qsizetype slash = a.mimeType.indexOf(QLatin1Char('/'));
+            const QByteArray type = a.mimeType.left(slash).toLatin1();
+            const QByteArray subtype = a.mimeType.mid(slash + 1).toLatin1();
+            GRef<GMimePart> part(g_mime_part_new_with_type(type.constData(), subtype.constData()));
+            if (a.path.isEmpty()) {
+                setContentFromBytes(part.get(), a.data);
+            } else {
+                // Read from disk while writing, never loaded whole into memory.
+                GError *gerr = nullptr;
+                GMimeStream *fs = g_mime_stream_fs_open(QFile::encodeName(a.path).constData(), O_RDONLY, 0, &gerr);
+                if (!fs) {
+                    *error = QStringLiteral("attachment file \"%1\" cannot be read: %2")
+                                 .arg(a.path, QString::fromUtf8(gerr ? gerr->message : "unknown error"));
+                    if (gerr)
+                        g_error_free(gerr);
+                    g_object_unref(mixed);
+                    return false;
+                }
+                GRef<GMimeStream> stream(fs);
+                GRef<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(fs, GMIME_CONTENT_ENCODING_DEFAULT));
+                g_mime_part_set_content(part.get(), wrapper.get());
+            }
+            // Base64 for every attachment (RFC 2045 6.8): it keeps the exact bytes,
+            // where 7bit or quoted-printable text would have its line ends rewritten
+            // to CRLF on the way (RFC 2046 4.1.1).
+            g_mime_part_set_content_encoding(part.get(), GMIME_CONTENT_ENCODING_BASE64);
+            // Sets Content-Disposition: attachment; filename=... and Content-Type name=,
+            // non-ASCII names as RFC 2231 parameters (see the format options below).
+            g_mime_object_set_disposition(GMIME_OBJECT(part.get()), "attachment");
+            g_mime_part_set_filename(part.get(), a.name.toUtf8().constData());
+            // RFC 2231 4: the charset is named in the parameter; pin it to UTF-8.
+            for (GMimeParamList *params :
+                 {g_mime_content_disposition_get_parameters(g_mime_object_get_content_disposition(GMIME_OBJECT(part.get()))),
+                  g_mime_content_type_get_parameters(g_mime_object_get_content_type(GMIME_OBJECT(part.get())))}) {
+                for (const char *param : {"filename", "name"}) {
+                    if (GMimeParam *p = g_mime_param_list_get_parameter(params, param))
+                        g_mime_param_set_charset(p, "UTF-8");
+                }
+            }
+            g_mime_multipart_add(mixed, GMIME_OBJECT(part.get()));
+        }
+        root = GMIME_OBJECT(mixed);
+    }
+    g_mime_message_set_mime_part(msg.get(), root);
+    g_object_unref(root);
+
+    auto spool = std::make_shared<QTemporaryFile>();
+    if (!spool->open()) {
+        *error = QStringLiteral("cannot create a temporary file for the message: %1").arg(spool->errorString());
+        return false;
+    }
+    GMimeFormatOptions *options = g_mime_format_options_new();
+    // RFC 5322 2.3: CRLF line ends on the wire.
+    g_mime_format_options_set_newline_format(options, GMIME_NEWLINE_FORMAT_DOS);
+    // RFC 2231 for non-ASCII parameters (filenames), not the non-standard RFC 2047-in-quotes.
+    g_mime_format_options_set_param_encoding_method(options, GMIME_PARAM_ENCODING_METHOD_RFC2231);
+    const int fd = ::dup(spool->handle());
+    qint64 written = -1;
+    if (fd >= 0) {
+        GRef<GMimeStream> out(g_mime_stream_fs_new(fd)); // owns and closes fd
+        written = g_mime_object_write_to_stream(top, options, out.get());
+        if (g_mime_stream_flush(out.get()) != 0)
+            written = -1;
+    }
+    g_mime_format_options_free(options);
+    if (written < 0) {
+        *error = QStringLiteral("cannot write the message to the temporary file");
+        return false;
+    }
+
+    // The size and 8-bit flag come from the bytes actually written.
+    QFile reader(spool->fileName());
+    if (!reader.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot read back the serialized message: %1").arg(reader.errorString());
+        return false;
+    }
+    bool eight = false;
+    char chunk[65536];
+    qint64 total = 0;
+    for (;;) {
+        const qint64 n = reader.read(chunk, sizeof chunk);
+        if (n < 0) {
+            *error = QStringLiteral("cannot read back the serialized message: %1").arg(reader.errorString());
+            return false;
+        }
+        if (n == 0)
+            break;
+        total += n;
+        for (qint64 i = 0; i < n && !eight; ++i)
+            eight = static_cast<unsigned char>(chunk[i]) > 127;
+    }
+    m_spool = std::move(spool);
+    m_size = total;
+    m_has8Bit = eight;
+    return true;
+}
+
+qint64 Message::size() const
+{
+    QMutexLocker lock(&m_mutex);
+    QString error;
+    return ensureSpool(&error) ? m_size : -1;
+}
+
+bool Message::has8BitContent() const
+{
+    QMutexLocker lock(&m_mutex);
+    QString error;
+    return ensureSpool(&error) && m_has8Bit;
+}
+
+std::unique_ptr<QIODevice> Message::openBody() const
+{
+    QMutexLocker lock(&m_mutex);
+    QString error;
+    if (!ensureSpool(&error))
+        return nullptr;
+    // A new handle on the spool: each send attempt reads from the start, and the
+    // file stays readable even if an edit replaces the spool meanwhile (Unix unlink).
+    auto file = std::make_unique<QFile>(m_spool->fileName());
+    if (!file->open(QIODevice::ReadOnly))
+        return nullptr;
+    return file;
+}
+
+QByteArray Message::toBytes() const
+{
+    std::unique_ptr<QIODevice> dev = openBody();
+    return dev ? dev->readAll() : QByteArray();
+}

@@ -1,0 +1,111 @@
+#pragma once
+// A composed e-mail (the reference's MailMessage::Message), serialized by GMime 3.
+// The envelope comes from the sender and To + Cc + Bcc; Bcc never reaches the
+// transmitted headers (RFC 5322 3.6.3, the reference's defect fixed).
+
+#include "client/outgoingmessage.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QMutex>
+#include <QString>
+#include <QStringList>
+#include <memory>
+
+class QTemporaryFile;
+
+class Message : public OutgoingMessage
+{
+public:
+    struct Address
+    {
+        QString address;     // addr-spec, "user@example.org"
+        QString displayName; // may be empty; encoded per RFC 2047 when non-ASCII
+    };
+    struct Attachment
+    {
+        QString name;      // filename shown to the recipient (RFC 2183 / RFC 2231)
+        QString mimeType;  // "type/subtype"
+        QString path;      // read from disk when set ...
+        QByteArray data;   // ... else these bytes
+    };
+
+    // `sender` is an address, optionally "Display Name <user@example.org>"; it is the
+    // envelope reverse-path and the From header unless setFrom() changes the latter.
+    Message(QString sender, QString subject);
+    ~Message() override;
+    Message(const Message &) = delete;
+    Message &operator=(const Message &) = delete;
+
+    void setFrom(const QString &address, const QString &displayName = {});
+    void addTo(const QString &address, const QString &displayName = {});
+    void addCc(const QString &address, const QString &displayName = {});
+    void addBcc(const QString &address, const QString &displayName = {});
+    void setReplyTo(const QString &address, const QString &displayName = {});
+    void setSubject(const QString &subject);
+    // Custom headers: set replaces every header of that name, add appends one more.
+    void setHeader(const QString &name, const QString &value);
+    void addHeader(const QString &name, const QString &value);
+    // Plain and/or HTML body; both together become multipart/alternative (RFC 2046 5.1.4).
+    void setText(const QString &plain);
+    void setHtml(const QString &html);
+    // Attachments make the message multipart/mixed (RFC 2046 5.1.3). The MIME type
+    // comes from QMimeDatabase when not given; files are read only while serializing.
+    void attachFile(const QString &path, const QString &mimeType = {}, const QString &name = {});
+    void attachData(const QString &name, const QByteArray &data, const QString &mimeType = {});
+
+    [[nodiscard]] QString sender() const { return m_sender.address; }
+    [[nodiscard]] Address from() const { return m_from; }
+    [[nodiscard]] QList<Address> to() const { return m_to; }
+    [[nodiscard]] QList<Address> cc() const { return m_cc; }
+    [[nodiscard]] QList<Address> bcc() const { return m_bcc; }
+    [[nodiscard]] QString subject() const { return m_subject; }
+    [[nodiscard]] QString text() const { return m_text; }
+    [[nodiscard]] QString html() const { return m_html; }
+    [[nodiscard]] QList<Attachment> attachments() const { return m_attachments; }
+
+    [[nodiscard]] QString envelopeSender() const override;
+    [[nodiscard]] QStringList envelopeRecipients() const override;
+    [[nodiscard]] SmtpError checkSendPossible() const override;
+    [[nodiscard]] qint64 size() const override;
+    [[nodiscard]] bool has8BitContent() const override;
+    [[nodiscard]] std::unique_ptr<QIODevice> openBody() const override;
+
+    // The exact wire bytes (reads the whole spool; for previews and tests, not for sending).
+    [[nodiscard]] QByteArray toBytes() const;
+
+private:
+    struct Header
+    {
+        QString name;
+        QString value;
+    };
+
+    void invalidate();
+    // Serializes into m_spool if needed; returns false (and sets *error) on failure.
+    // Caller holds m_mutex.
+    bool ensureSpool(QString *error) const;
+
+    Address m_sender;
+    Address m_from;
+    Address m_replyTo;
+    QList<Address> m_to;
+    QList<Address> m_cc;
+    QList<Address> m_bcc;
+    QString m_subject;
+    QList<Header> m_headers;
+    QString m_text;
+    QString m_html;
+    bool m_hasText = false;
+    bool m_hasHtml = false;
+    QList<Attachment> m_attachments;
+
+    // Cache: the serialized message, valid until the message changes.
+    mutable QMutex m_mutex;
+    mutable std::shared_ptr<QTemporaryFile> m_spool;
+    mutable qint64 m_size = -1;
+    mutable bool m_has8Bit = false;
+    // Generated once and kept, so re-serializing after an edit keeps the identity.
+    mutable QByteArray m_generatedMessageId;
+    mutable QByteArray m_generatedDate;
+};
