@@ -145,6 +145,52 @@ GMimeObject *newTextPart(const char *subtype, const QString &text)
     return GMIME_OBJECT(part);
 }
 
+// A base64 leaf part from a file (streamed from disk while writing, never loaded
+// whole) or from bytes. Base64 keeps the exact bytes, where 7bit or quoted-printable
+// text would have its line ends rewritten to CRLF on the way (RFC 2045 6.8,
+// RFC 2046 4.1.1). The filename goes into Content-Disposition and Content-Type
+// name=, non-ASCII as RFC 2231 parameters pinned to UTF-8 (RFC 2231 4).
+// Returns nullptr and sets *error when the file cannot be opened.
+GMimePart *newLeafPart(const QString &mimeType, const QString &path, const QByteArray &data,
+                       const char *disposition, const QString &name, QString *error)
+{
+    const qsizetype slash = mimeType.indexOf(QLatin1Char('/'));
+    const QByteArray type = mimeType.left(slash).toLatin1();
+    const QByteArray subtype = mimeType.mid(slash + 1).toLatin1();
+    GMimePart *part = g_mime_part_new_with_type(type.constData(), subtype.constData());
+    if (path.isEmpty()) {
+        setContentFromBytes(part, data);
+    } else {
+        GError *gerr = nullptr;
+        GMimeStream *fs = g_mime_stream_fs_open(QFile::encodeName(path).constData(), O_RDONLY, 0, &gerr);
+        if (!fs) {
+            *error = QStringLiteral("file \"%1\" cannot be read: %2")
+                         .arg(path, QString::fromUtf8(gerr ? gerr->message : "unknown error"));
+            if (gerr)
+                g_error_free(gerr);
+            g_object_unref(part);
+            return nullptr;
+        }
+        GRef<GMimeStream> stream(fs);
+        GRef<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(fs, GMIME_CONTENT_ENCODING_DEFAULT));
+        g_mime_part_set_content(part, wrapper.get());
+    }
+    g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+    g_mime_object_set_disposition(GMIME_OBJECT(part), disposition);
+    if (!name.isEmpty()) {
+        g_mime_part_set_filename(part, name.toUtf8().constData());
+        for (GMimeParamList *params :
+             {g_mime_content_disposition_get_parameters(g_mime_object_get_content_disposition(GMIME_OBJECT(part))),
+              g_mime_content_type_get_parameters(g_mime_object_get_content_type(GMIME_OBJECT(part)))}) {
+            for (const char *param : {"filename", "name"}) {
+                if (GMimeParam *p = g_mime_param_list_get_parameter(params, param))
+                    g_mime_param_set_charset(p, "UTF-8");
+            }
+        }
+    }
+    return part;
+}
+
 QString mimeTypeFor(const QString &given, const QString &name, const QByteArray *data, const QString &path)
 {
     if (!given.isEmpty())
@@ -275,6 +321,56 @@ void Message::attachData(const QString &name, const QByteArray &data, const QStr
     invalidate();
 }
 
+QString Message::newContentId() const
+{
+    // RFC 2392 2 / RFC 5322 3.6.4: a msg-id, globally unique; the same right-hand
+    // side as the generated Message-ID.
+    return QUuid::createUuid().toString(QUuid::WithoutBraces) + QLatin1Char('@')
+           + QString::fromLatin1(generatedDomain(m_from.address.isEmpty() ? m_sender.address : m_from.address));
+}
+
+QString Message::addInlineFile(const QString &path, const QString &mimeType)
+{
+    InlinePart in;
+    in.contentId = newContentId();
+    in.path = path;
+    in.name = QFileInfo(path).fileName();
+    in.mimeType = mimeTypeFor(mimeType, in.name, nullptr, path);
+    m_inlineParts.append(in);
+    invalidate();
+    return in.contentId;
+}
+
+QString Message::addInlineData(const QByteArray &bytes, const QString &mimeType, const QString &name)
+{
+    InlinePart in;
+    in.contentId = newContentId();
+    in.data = bytes;
+    in.name = name;
+    in.mimeType = mimeTypeFor(mimeType, name, &bytes, {});
+    m_inlineParts.append(in);
+    invalidate();
+    return in.contentId;
+}
+
+void Message::important(bool on)
+{
+    m_important = on;
+    invalidate();
+}
+
+void Message::requestReadReceipt(bool on)
+{
+    m_readReceipt = on;
+    invalidate();
+}
+
+void Message::requestDeliveryReceipt(bool on)
+{
+    m_deliveryReceipt = on;
+    invalidate();
+}
+
 QString Message::envelopeSender() const
 {
     return m_sender.address;
@@ -361,6 +457,16 @@ SmtpError Message::checkSendPossible() const
         if (!fi.isFile() || !fi.isReadable())
             return messageError(QStringLiteral("attachment file \"%1\" cannot be read").arg(a.path));
     }
+    for (const InlinePart &in : m_inlineParts) {
+        if (!in.path.isEmpty()) {
+            const QFileInfo fi(in.path);
+            if (!fi.isFile() || !fi.isReadable())
+                return messageError(QStringLiteral("inline file \"%1\" cannot be read").arg(in.path));
+        }
+        if (hasLineBreakOrNul(in.name) || hasLineBreakOrNul(in.mimeType) || !in.mimeType.contains(QLatin1Char('/')))
+            return messageError(QStringLiteral("inline part \"%1\" has an invalid MIME type \"%2\"")
+                                    .arg(in.name, in.mimeType));
+    }
     for (const Attachment &a : m_attachments) {
         if (hasLineBreakOrNul(a.name) || hasLineBreakOrNul(a.mimeType))
             return messageError(QStringLiteral("attachment \"%1\" has CR, LF or NUL in its name or type").arg(a.name));
@@ -422,6 +528,26 @@ bool Message::ensureSpool(QString *error) const
                                    + generatedDomain(m_from.address.isEmpty() ? m_sender.address : m_from.address) + '>';
         g_mime_object_set_header(top, "Message-ID", m_generatedMessageId.constData(), nullptr);
     }
+    if (m_important) {
+        // No RFC defines a single priority header; clients read different ones, so
+        // the reference writes all three: Importance (RFC 2156 / Outlook), X-Priority
+        // (Eudora, Thunderbird) and Priority (RFC 2156 5.3.6, X.400 gateways).
+        g_mime_object_set_header(top, "Importance", "high", nullptr);
+        g_mime_object_set_header(top, "X-Priority", "1 (Highest)", nullptr);
+        g_mime_object_set_header(top, "Priority", "urgent", nullptr);
+    }
+    const QByteArray receiptAddress = (m_from.address.isEmpty() ? m_sender.address : m_from.address).toUtf8();
+    if (m_readReceipt) {
+        // RFC 8098 2.1: the read (disposition) receipt goes to this mailbox. The
+        // reference attached this to its "delivery" option and vice versa.
+        g_mime_object_set_header(top, "Disposition-Notification-To", receiptAddress.constData(), nullptr);
+    }
+    if (m_deliveryReceipt) {
+        // Return-Receipt-To is not standardised (only some servers honour it); the
+        // real delivery status notification is RCPT TO ... NOTIFY=SUCCESS
+        // (RFC 3461 4.1), to be added to the envelope in a later step.
+        g_mime_object_set_header(top, "Return-Receipt-To", receiptAddress.constData(), nullptr);
+    }
     for (const Header &h : m_headers)
         g_mime_object_append_header(top, h.name.toLatin1().constData(), h.value.toUtf8().constData(), "utf-8");
     g_mime_object_set_header(top, "MIME-Version", "1.0", nullptr);
@@ -437,8 +563,35 @@ bool Message::ensureSpool(QString *error) const
         body = GMIME_OBJECT(alt);
     } else if (m_hasHtml) {
         body = newTextPart("html", m_html);
-    } else if (m_hasText || m_attachments.isEmpty()) {
+    } else if (m_hasText || m_attachments.isEmpty() || !m_inlineParts.isEmpty()) {
+        // Inline parts need a root to belong to (RFC 2387 3.1), so an empty text part.
         body = newTextPart("plain", m_text);
+    }
+
+    if (!m_inlineParts.isEmpty()) {
+        // RFC 2387 3.1: the root (the body, possibly the whole alternative) comes
+        // first; the type parameter is required and names the root's type (3.1).
+        GMimeMultipart *related = g_mime_multipart_new_with_subtype("related");
+        GMimeContentType *rootType = g_mime_object_get_content_type(body);
+        char *rootMime = g_mime_content_type_get_mime_type(rootType);
+        g_mime_object_set_content_type_parameter(GMIME_OBJECT(related), "type", rootMime);
+        g_free(rootMime);
+        g_mime_multipart_add(related, body);
+        g_object_unref(body);
+        for (const InlinePart &in : m_inlineParts) {
+            // RFC 2183 2.1: shown inline; RFC 2045 7 / RFC 2392: the Content-ID the
+            // HTML refers to as cid:.
+            GMimePart *leaf = newLeafPart(in.mimeType, in.path, in.data, "inline", in.name, error);
+            if (!leaf) {
+                *error = QStringLiteral("inline part ") + *error;
+                g_object_unref(related);
+                return false;
+            }
+            GRef<GMimePart> part(leaf);
+            g_mime_object_set_content_id(GMIME_OBJECT(part.get()), in.contentId.toLatin1().constData());
+            g_mime_multipart_add(related, GMIME_OBJECT(part.get()));
+        }
+        body = GMIME_OBJECT(related);
     }
 
     GMimeObject *root = body;
@@ -449,45 +602,14 @@ bool Message::ensureSpool(QString *error) const
             g_object_unref(body);
         }
         for (const Attachment &a : m_attachments) {
-            const qsizetype slash = a.mimeType.indexOf(QLatin1Char('/'));
-            const QByteArray type = a.mimeType.left(slash).toLatin1();
-            const QByteArray subtype = a.mimeType.mid(slash + 1).toLatin1();
-            GRef<GMimePart> part(g_mime_part_new_with_type(type.constData(), subtype.constData()));
-            if (a.path.isEmpty()) {
-                setContentFromBytes(part.get(), a.data);
-            } else {
-                // Read from disk while writing, never loaded whole into memory.
-                GError *gerr = nullptr;
-                GMimeStream *fs = g_mime_stream_fs_open(QFile::encodeName(a.path).constData(), O_RDONLY, 0, &gerr);
-                if (!fs) {
-                    *error = QStringLiteral("attachment file \"%1\" cannot be read: %2")
-                                 .arg(a.path, QString::fromUtf8(gerr ? gerr->message : "unknown error"));
-                    if (gerr)
-                        g_error_free(gerr);
-                    g_object_unref(mixed);
-                    return false;
-                }
-                GRef<GMimeStream> stream(fs);
-                GRef<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(fs, GMIME_CONTENT_ENCODING_DEFAULT));
-                g_mime_part_set_content(part.get(), wrapper.get());
+            // RFC 2183 2.2: an attachment, shown apart from the body.
+            GMimePart *leaf = newLeafPart(a.mimeType, a.path, a.data, "attachment", a.name, error);
+            if (!leaf) {
+                *error = QStringLiteral("attachment ") + *error;
+                g_object_unref(mixed);
+                return false;
             }
-            // Base64 for every attachment (RFC 2045 6.8): it keeps the exact bytes,
-            // where 7bit or quoted-printable text would have its line ends rewritten
-            // to CRLF on the way (RFC 2046 4.1.1).
-            g_mime_part_set_content_encoding(part.get(), GMIME_CONTENT_ENCODING_BASE64);
-            // Sets Content-Disposition: attachment; filename=... and Content-Type name=,
-            // non-ASCII names as RFC 2231 parameters (see the format options below).
-            g_mime_object_set_disposition(GMIME_OBJECT(part.get()), "attachment");
-            g_mime_part_set_filename(part.get(), a.name.toUtf8().constData());
-            // RFC 2231 4: the charset is named in the parameter; pin it to UTF-8.
-            for (GMimeParamList *params :
-                 {g_mime_content_disposition_get_parameters(g_mime_object_get_content_disposition(GMIME_OBJECT(part.get()))),
-                  g_mime_content_type_get_parameters(g_mime_object_get_content_type(GMIME_OBJECT(part.get())))}) {
-                for (const char *param : {"filename", "name"}) {
-                    if (GMimeParam *p = g_mime_param_list_get_parameter(params, param))
-                        g_mime_param_set_charset(p, "UTF-8");
-                }
-            }
+            GRef<GMimePart> part(leaf);
             g_mime_multipart_add(mixed, GMIME_OBJECT(part.get()));
         }
         root = GMIME_OBJECT(mixed);

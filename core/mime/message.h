@@ -29,6 +29,16 @@ public:
         QString path;      // read from disk when set ...
         QByteArray data;   // ... else these bytes
     };
+    // A part shown inside the HTML via "cid:<contentId>" (RFC 2392), carried in a
+    // multipart/related next to the HTML (RFC 2387).
+    struct InlinePart
+    {
+        QString contentId; // without the angle brackets
+        QString name;      // optional filename parameter
+        QString mimeType;  // "type/subtype"
+        QString path;      // read from disk while serializing when set ...
+        QByteArray data;   // ... else these bytes
+    };
 
     // `sender` is an address, optionally "Display Name <user@example.org>"; it is the
     // envelope reverse-path and the From header unless setFrom() changes the latter.
@@ -53,6 +63,19 @@ public:
     // comes from QMimeDatabase when not given; files are read only while serializing.
     void attachFile(const QString &path, const QString &mimeType = {}, const QString &name = {});
     void attachData(const QString &name, const QByteArray &data, const QString &mimeType = {});
+    // Inline parts (images) for the HTML body; each returns the Content-ID without <>,
+    // to be referenced as "cid:<id>" (RFC 2392). The message becomes
+    // multipart/related(body, inline parts...) (RFC 2387), inside multipart/mixed
+    // when there are attachments. Files are read only while serializing.
+    QString addInlineFile(const QString &path, const QString &mimeType = {});
+    QString addInlineData(const QByteArray &bytes, const QString &mimeType, const QString &name = {});
+    // Importance: high, X-Priority: 1 (Highest), Priority: urgent (the reference's three).
+    void important(bool on);
+    // Disposition-Notification-To: <From address> (RFC 8098, a READ receipt).
+    void requestReadReceipt(bool on);
+    // Return-Receipt-To: <From address>: a non-standard delivery receipt request that
+    // some servers honour; real DSNs are RCPT NOTIFY=SUCCESS (RFC 3461), a later step.
+    void requestDeliveryReceipt(bool on);
 
     [[nodiscard]] QString sender() const { return m_sender.address; }
     [[nodiscard]] Address from() const { return m_from; }
@@ -63,6 +86,10 @@ public:
     [[nodiscard]] QString text() const { return m_text; }
     [[nodiscard]] QString html() const { return m_html; }
     [[nodiscard]] QList<Attachment> attachments() const { return m_attachments; }
+    [[nodiscard]] QList<InlinePart> inlineParts() const { return m_inlineParts; }
+    [[nodiscard]] bool isImportant() const { return m_important; }
+    [[nodiscard]] bool readReceiptRequested() const { return m_readReceipt; }
+    [[nodiscard]] bool deliveryReceiptRequested() const { return m_deliveryReceipt; }
 
     [[nodiscard]] QString envelopeSender() const override;
     [[nodiscard]] QStringList envelopeRecipients() const override;
@@ -82,6 +109,7 @@ private:
     };
 
     void invalidate();
+    [[nodiscard]] QString newContentId() const;
     // Serializes into m_spool if needed; returns false (and sets *error) on failure.
     // Caller holds m_mutex.
     bool ensureSpool(QString *error) const;
@@ -99,6 +127,10 @@ private:
     bool m_hasText = false;
     bool m_hasHtml = false;
     QList<Attachment> m_attachments;
+    QList<InlinePart> m_inlineParts;
+    bool m_important = false;
+    bool m_readReceipt = false;
+    bool m_deliveryReceipt = false;
 
     // Cache: the serialized message, valid until the message changes.
     mutable QMutex m_mutex;

@@ -54,7 +54,8 @@ void TestMimeDelivery::composedMessageArrivesIntact()
     const QByteArray marker = uniqueMarker();
     const QString subject = QStringLiteral("Grüße, 東京 — test ") + QString::fromLatin1(marker);
     const QString plain = QStringLiteral("Hello in plain text.\n.a line starting with a dot\nÜmlaut line\n");
-    const QString html = QStringLiteral("<p>Hello in <b>HTML</b> — ünïcödé</p>\n");
+    const QByteArray png = QByteArray::fromBase64(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
 
     QTemporaryDir dir;
     QByteArray binary(300 * 1024, Qt::Uninitialized);
@@ -74,6 +75,8 @@ void TestMimeDelivery::composedMessageArrivesIntact()
     m.addTo(QStringLiteral("to@example.test"), QStringLiteral("Jörg Empfänger"));
     m.addCc(QStringLiteral("cc@example.test"));
     m.addBcc(QStringLiteral("hidden@example.test"));
+    const QString cid = m.addInlineData(png, QStringLiteral("image/png"), QStringLiteral("dot.png"));
+    const QString html = QStringLiteral("<p>Hello in <b>HTML</b> — ünïcödé <img src=\"cid:%1\"></p>\n").arg(cid);
     m.setText(plain);
     m.setHtml(html);
     m.attachFile(binaryPath, QStringLiteral("application/octet-stream"), QStringLiteral("Übersicht März.bin"));
@@ -119,6 +122,20 @@ void TestMimeDelivery::composedMessageArrivesIntact()
         QCOMPARE(atts.at(0).toObject().value(QStringLiteral("sha256")).toString(), sha256(binary));
         QCOMPARE(atts.at(1).toObject().value(QStringLiteral("sha256")).toString(), sha256(csv));
         QCOMPARE(atts.at(2).toObject().value(QStringLiteral("sha256")).toString(), sha256(pdfLike));
+        QCOMPARE(p.value(QStringLiteral("tree")).toString(),
+                 QStringLiteral("multipart/mixed(multipart/related(multipart/alternative(text/plain,text/html),image/png),"
+                                "application/octet-stream,text/csv,application/pdf)"));
+        bool inlineFound = false;
+        for (const QJsonValue &part : p.value(QStringLiteral("parts")).toArray()) {
+            const QJsonObject o = part.toObject();
+            if (o.value(QStringLiteral("type")).toString() != u"image/png")
+                continue;
+            inlineFound = true;
+            QCOMPARE(o.value(QStringLiteral("content_id")).toString(), u'<' + cid + u'>');
+            QCOMPARE(o.value(QStringLiteral("disposition")).toString(), QStringLiteral("inline"));
+            QCOMPARE(o.value(QStringLiteral("sha256")).toString(), sha256(png));
+        }
+        QVERIFY(inlineFound);
         QVERIFY(p.value(QStringLiteral("has_date")).toBool());
         QVERIFY(!p.value(QStringLiteral("message_id")).toString().isEmpty());
     }

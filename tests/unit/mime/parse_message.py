@@ -37,9 +37,18 @@ def main():
     with open(sys.argv[1], "rb") as f:
         msg = email.message_from_binary_file(f, policy=email.policy.default)
     attachments = []
+    leaves = []
     defects = [type(d).__name__ for d in msg.defects]
     for part in msg.walk():
         defects += [type(d).__name__ for d in part.defects]
+        if not part.is_multipart():
+            data = part.get_payload(decode=True) or b""
+            leaves.append({
+                "type": part.get_content_type(),
+                "content_id": str(part["content-id"]) if part["content-id"] is not None else None,
+                "disposition": part.get_content_disposition(),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            })
         if part.get_content_disposition() == "attachment":
             data = part.get_payload(decode=True)
             attachments.append({
@@ -61,6 +70,12 @@ def main():
         "custom": [str(v) for v in msg.get_all("x-custom", [])],
         "tree": tree(msg),
         "attachments": attachments,
+        "parts": leaves,
+        "related_type": next((p.get_param("type") for p in msg.walk()
+                              if p.get_content_type() == "multipart/related"), None),
+        "headers": {name: [str(v) for v in msg.get_all(name, [])]
+                    for name in ("importance", "x-priority", "priority",
+                                 "disposition-notification-to", "return-receipt-to")},
         "plain": text_of(msg, "plain"),
         "html": text_of(msg, "html"),
         "defects": defects,

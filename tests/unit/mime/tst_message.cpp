@@ -98,6 +98,11 @@ private Q_SLOTS:
     void sizeIsExactAndCached();
     void givenDateAndMessageIdKept();
     void mimeTypeDetection();
+    void inlineImages_data();
+    void inlineImages();
+    void unreadableInlineFile();
+    void priorityAndReceipts_data();
+    void priorityAndReceipts();
 };
 
 void TestMessage::fullMessage()
@@ -429,6 +434,203 @@ void TestMessage::mimeTypeDetection()
     QCOMPARE(atts.size(), 2);
     QCOMPARE(atts.at(0)[QStringLiteral("sha256")].toString(), sha256(png));
     QCOMPARE(atts.at(1)[QStringLiteral("sha256")].toString(), sha256("plain notes\n"));
+}
+
+void TestMessage::inlineImages_data()
+{
+    QTest::addColumn<bool>("fromFile");
+    QTest::addColumn<bool>("withPlain");
+    QTest::addColumn<bool>("withAttachment");
+    QTest::addColumn<QString>("tree");
+    QTest::addColumn<QString>("relatedType");
+
+    QTest::addRow("file, plain+html, attachment")
+        << true << true << true
+        << QStringLiteral("multipart/mixed(multipart/related(multipart/alternative(text/plain,text/html),"
+                          "image/png,image/png),application/pdf)")
+        << QStringLiteral("multipart/alternative");
+    QTest::addRow("data, plain+html, attachment")
+        << false << true << true
+        << QStringLiteral("multipart/mixed(multipart/related(multipart/alternative(text/plain,text/html),"
+                          "image/png,image/png),application/pdf)")
+        << QStringLiteral("multipart/alternative");
+    QTest::addRow("file, html only, no attachment")
+        << true << false << false << QStringLiteral("multipart/related(text/html,image/png,image/png)")
+        << QStringLiteral("text/html");
+    QTest::addRow("data, plain+html, no attachment")
+        << false << true << false
+        << QStringLiteral("multipart/related(multipart/alternative(text/plain,text/html),image/png,image/png)")
+        << QStringLiteral("multipart/alternative");
+}
+
+void TestMessage::inlineImages()
+{
+    QFETCH(bool, fromFile);
+    QFETCH(bool, withPlain);
+    QFETCH(bool, withAttachment);
+    QFETCH(QString, tree);
+    QFETCH(QString, relatedType);
+
+    // Two different "images": a PNG signature followed by arbitrary binary bytes.
+    const QByteArray pngHead = QByteArray::fromHex("89504e470d0a1a0a0000000d49484452");
+    const QByteArray image1 = pngHead + binaryBlob(70000);
+    const QByteArray image2 = pngHead + binaryBlob(513).toHex();
+    const QByteArray pdf = "%PDF-1.4\n" + binaryBlob(2000);
+
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    Message m(QStringLiteral("a@example.org"), QStringLiteral("inline"));
+    m.addTo(QStringLiteral("b@example.org"));
+    QString id1;
+    QString id2;
+    if (fromFile) {
+        const QByteArray *images[] = {&image1, &image2};
+        QStringList ids;
+        for (int i = 0; i < 2; ++i) {
+            const QString path = dir.filePath(QStringLiteral("logo%1.png").arg(i));
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QCOMPARE(f.write(*images[i]), qint64(images[i]->size()));
+            f.close();
+            ids.append(m.addInlineFile(path)); // type from the file name / content
+        }
+        id1 = ids.at(0);
+        id2 = ids.at(1);
+        QCOMPARE(m.inlineParts().at(0).mimeType, QStringLiteral("image/png"));
+    } else {
+        id1 = m.addInlineData(image1, QStringLiteral("image/png"), QStringLiteral("logo0.png"));
+        id2 = m.addInlineData(image2, QStringLiteral("image/png"));
+    }
+    QVERIFY(!id1.isEmpty());
+    QVERIFY(id1 != id2);
+    QVERIFY(!id1.contains(QLatin1Char('<')) && !id1.contains(QLatin1Char('>')));
+    QVERIFY(id1.endsWith(QStringLiteral("@example.org")));
+
+    const QString html = QStringLiteral("<html><body><img src=\"cid:%1\"><img src=\"cid:%2\"></body></html>\n")
+                             .arg(id1, id2);
+    m.setHtml(html);
+    if (withPlain)
+        m.setText(QStringLiteral("see the pictures\n"));
+    if (withAttachment)
+        m.attachData(QStringLiteral("doc.pdf"), pdf, QStringLiteral("application/pdf"));
+    const SmtpError check = m.checkSendPossible();
+    QVERIFY2(!check.isError(), qPrintable(check.toString()));
+
+    const QByteArray bytes = m.toBytes();
+    QCOMPARE(m.size(), qint64(bytes.size()));
+    const QString problem = wireProblem(bytes);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    QVERIFY(!m.has8BitContent());
+
+    const QJsonObject r = parseWithPython(bytes);
+    QVERIFY(!r.isEmpty());
+    QCOMPARE(r.value(QStringLiteral("defects")).toArray().size(), 0);
+    QCOMPARE(r.value(QStringLiteral("tree")).toString(), tree);
+    QCOMPARE(r.value(QStringLiteral("related_type")).toString(), relatedType);
+    QCOMPARE(r.value(QStringLiteral("html")).toObject().value(QStringLiteral("text")).toString(), html);
+
+    // Each image part: inline, its Content-ID the one the HTML refers to, its bytes intact.
+    const QJsonArray parts = r.value(QStringLiteral("parts")).toArray();
+    QJsonArray images;
+    for (const QJsonValue &v : parts) {
+        if (v[QStringLiteral("type")].toString() == QStringLiteral("image/png"))
+            images.append(v);
+    }
+    QCOMPARE(images.size(), 2);
+    const QString ids[] = {id1, id2};
+    const QByteArray *datas[] = {&image1, &image2};
+    for (int i = 0; i < 2; ++i) {
+        const QJsonValue img = images.at(i);
+        QCOMPARE(img[QStringLiteral("content_id")].toString(), QLatin1Char('<') + ids[i] + QLatin1Char('>'));
+        QVERIFY(html.contains(QStringLiteral("cid:") + img[QStringLiteral("content_id")].toString().mid(1).chopped(1)));
+        QCOMPARE(img[QStringLiteral("disposition")].toString(), QStringLiteral("inline"));
+        QCOMPARE(img[QStringLiteral("sha256")].toString(), sha256(*datas[i]));
+    }
+    // Inline images are not attachments; the real attachment still is.
+    const QJsonArray atts = r.value(QStringLiteral("attachments")).toArray();
+    QCOMPARE(atts.size(), withAttachment ? 1 : 0);
+    if (withAttachment)
+        QCOMPARE(atts.at(0)[QStringLiteral("sha256")].toString(), sha256(pdf));
+}
+
+void TestMessage::unreadableInlineFile()
+{
+    Message m(QStringLiteral("a@example.org"), QStringLiteral("inline"));
+    m.addTo(QStringLiteral("b@example.org"));
+    const QString id = m.addInlineFile(QStringLiteral("/nonexistent/smtpscope/logo.png"), QStringLiteral("image/png"));
+    QVERIFY(!id.isEmpty());
+    m.setHtml(QStringLiteral("<img src=\"cid:%1\">").arg(id));
+    const SmtpError e = m.checkSendPossible();
+    QVERIFY(e.isError());
+    QVERIFY2(e.message.contains(QStringLiteral("/nonexistent/smtpscope/logo.png")), qPrintable(e.message));
+    // Serializing anyway fails cleanly instead of producing a message without the image.
+    QCOMPARE(m.size(), qint64(-1));
+    QVERIFY(!m.openBody());
+}
+
+void TestMessage::priorityAndReceipts_data()
+{
+    QTest::addColumn<bool>("important");
+    QTest::addColumn<bool>("readReceipt");
+    QTest::addColumn<bool>("deliveryReceipt");
+    QTest::addColumn<bool>("separateFrom");
+
+    QTest::addRow("none") << false << false << false << false;
+    QTest::addRow("important") << true << false << false << false;
+    QTest::addRow("read receipt") << false << true << false << false;
+    QTest::addRow("delivery receipt") << false << false << true << false;
+    QTest::addRow("all") << true << true << true << false;
+    QTest::addRow("receipts go to From, not sender") << false << true << true << true;
+    QTest::addRow("switched off again") << false << false << false << true;
+}
+
+void TestMessage::priorityAndReceipts()
+{
+    QFETCH(bool, important);
+    QFETCH(bool, readReceipt);
+    QFETCH(bool, deliveryReceipt);
+    QFETCH(bool, separateFrom);
+
+    Message m(QStringLiteral("bounce@example.org"), QStringLiteral("flags"));
+    m.addTo(QStringLiteral("b@example.org"));
+    m.setText(QStringLiteral("x\n"));
+    QString receiptTo = QStringLiteral("bounce@example.org");
+    if (separateFrom) {
+        m.setFrom(QStringLiteral("author@example.net"), QStringLiteral("Author"));
+        receiptTo = QStringLiteral("author@example.net");
+        // Turned on and then off: must leave no trace.
+        m.important(true);
+        m.requestReadReceipt(true);
+        m.requestDeliveryReceipt(true);
+        (void)m.toBytes();
+        m.important(false);
+        m.requestReadReceipt(false);
+        m.requestDeliveryReceipt(false);
+    }
+    m.important(important);
+    m.requestReadReceipt(readReceipt);
+    m.requestDeliveryReceipt(deliveryReceipt);
+    QCOMPARE(m.isImportant(), important);
+    QCOMPARE(m.readReceiptRequested(), readReceipt);
+    QCOMPARE(m.deliveryReceiptRequested(), deliveryReceipt);
+    QVERIFY(!m.checkSendPossible().isError());
+
+    const QByteArray bytes = m.toBytes();
+    const QString problem = wireProblem(bytes);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    const QJsonObject r = parseWithPython(bytes);
+    QVERIFY(!r.isEmpty());
+    QCOMPARE(r.value(QStringLiteral("defects")).toArray().size(), 0);
+    const QJsonObject h = r.value(QStringLiteral("headers")).toObject();
+    auto expect = [](bool on, const QString &value) { return on ? QJsonArray{value} : QJsonArray{}; };
+    QCOMPARE(h.value(QStringLiteral("importance")).toArray(), expect(important, QStringLiteral("high")));
+    QCOMPARE(h.value(QStringLiteral("x-priority")).toArray(), expect(important, QStringLiteral("1 (Highest)")));
+    QCOMPARE(h.value(QStringLiteral("priority")).toArray(), expect(important, QStringLiteral("urgent")));
+    QCOMPARE(h.value(QStringLiteral("disposition-notification-to")).toArray(), expect(readReceipt, receiptTo));
+    QCOMPARE(h.value(QStringLiteral("return-receipt-to")).toArray(), expect(deliveryReceipt, receiptTo));
+    // Only in the header block, never in the body.
+    const QByteArray body = bytes.mid(bytes.indexOf("\r\n\r\n"));
+    QVERIFY(!body.contains("Importance"));
 }
 
 QTEST_GUILESS_MAIN(TestMessage)
