@@ -49,6 +49,14 @@ QList<SendResult> sendAll(SmtpClient &client, const std::vector<RawMessage> &mes
     return client.sendMessages(list);
 }
 
+// The same test over DATA and over BDAT (Postfix offers CHUNKING).
+void dataAndBdatRows()
+{
+    QTest::addColumn<bool>("chunking");
+    QTest::addRow("DATA") << false;
+    QTest::addRow("BDAT") << true;
+}
+
 } // namespace
 
 class TestPostfix : public QObject
@@ -291,9 +299,7 @@ void TestPostfix::fiftyRecipientsOneRefused()
 
 void TestPostfix::hundredMessagesKeptAlive_data()
 {
-    QTest::addColumn<bool>("chunking");
-    QTest::addRow("DATA") << false;
-    QTest::addRow("BDAT") << true;
+    dataAndBdatRows();
 }
 
 void TestPostfix::hundredMessagesKeptAlive()
@@ -339,9 +345,7 @@ void TestPostfix::hundredMessagesKeptAlive()
 
 void TestPostfix::batchWithARefusedMessage_data()
 {
-    QTest::addColumn<bool>("chunking");
-    QTest::addRow("DATA") << false;
-    QTest::addRow("BDAT") << true;
+    dataAndBdatRows();
 }
 
 void TestPostfix::batchWithARefusedMessage()
@@ -377,9 +381,7 @@ void TestPostfix::batchWithARefusedMessage()
 
 void TestPostfix::largeMessageStreamedIntact_data()
 {
-    QTest::addColumn<bool>("chunking");
-    QTest::addRow("DATA") << false;
-    QTest::addRow("BDAT") << true;
+    dataAndBdatRows();
 }
 
 void TestPostfix::largeMessageStreamedIntact()
