@@ -143,6 +143,16 @@ QList<QJsonObject> HostileServer::records() const
     return out;
 }
 
+QList<QJsonObject> HostileServer::events(const QString &name) const
+{
+    QList<QJsonObject> out;
+    for (const QJsonObject &o : records()) {
+        if (o.value(QStringLiteral("event")).toString() == name)
+            out.append(o);
+    }
+    return out;
+}
+
 QStringList HostileServer::lines(const QString &phase) const
 {
     QStringList out;

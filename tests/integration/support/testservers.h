@@ -64,6 +64,8 @@ public:
     [[nodiscard]] quint16 port() const { return m_port; }
     // Every JSON record written so far ({"conn","phase","line"} or {"conn","event",...}).
     [[nodiscard]] QList<QJsonObject> records() const;
+    // The records of one event kind ("data-bytes", "tls-start", ...).
+    [[nodiscard]] QList<QJsonObject> events(const QString &name) const;
     // Client lines received in a phase ("plain" / "tls" / "" for both).
     [[nodiscard]] QStringList lines(const QString &phase = QString()) const;
     // True if any received line starts with `prefix` (case-insensitive).
