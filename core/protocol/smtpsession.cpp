@@ -95,16 +95,14 @@ Session::WaitKind Session::waitKind() const
     return WaitKind::None;
 }
 
-bool Session::pipelining() const
+bool Session::pipeliningInUse() const
 {
     return m_config.usePipelining && m_caps.pipelining();
 }
 
-bool Session::pipeliningInUse() const { return pipelining(); }
-
 bool Session::chunkingInUse() const
 {
-    return m_config.useChunking && m_caps.chunking() && pipelining();
+    return m_config.useChunking && m_caps.chunking() && pipeliningInUse();
 }
 
 void Session::setState(State s)
@@ -922,7 +920,7 @@ int Session::startTransaction(const Envelope &envelope)
         mail += " SMTPUTF8"; // RFC 6531 3.4
 
     const int id = t.id;
-    const bool pipe = pipelining();
+    const bool pipe = pipeliningInUse();
     const bool behindChunked = !m_txns.empty() && t.chunking;
     m_txns.push_back(std::move(t));
     if (m_state == State::Ready)
@@ -961,7 +959,7 @@ bool Session::canStartTransaction() const
 {
     if (m_state == State::Ready)
         return m_pending.empty(); // a NOOP or RSET in flight ends its group first
-    if (m_state != State::Transaction || !pipelining() || m_bodyTxn >= 0)
+    if (m_state != State::Transaction || !pipeliningInUse() || m_bodyTxn >= 0)
         return false;
     // DATA: bodyDone means the 354 came, so the end of data closes the
     // transaction whatever its reply. BDAT: the transaction may still fail (all
@@ -986,7 +984,7 @@ void Session::onMailReply(Txn &t, const Reply &reply)
         return;
     }
     t.senderOk = true;
-    if (!pipelining() && !t.envelope.recipients.isEmpty())
+    if (!pipeliningInUse() && !t.envelope.recipients.isEmpty())
         writeCommand(Cmd::Rcpt, "RCPT TO:<" + t.envelope.recipients.first() + '>', t.id, 0);
 }
 
@@ -1004,7 +1002,7 @@ void Session::onRcptReply(Txn &t, int index, const Reply &reply)
     else
         t.refused.append(t.envelope.recipients.value(index));
 
-    if (!pipelining() && !t.failed && index + 1 < t.envelope.recipients.size()) {
+    if (!pipeliningInUse() && !t.failed && index + 1 < t.envelope.recipients.size()) {
         writeCommand(Cmd::Rcpt, "RCPT TO:<" + t.envelope.recipients.at(index + 1) + '>', t.id, index + 1);
         return;
     }
@@ -1029,7 +1027,7 @@ void Session::maybeFinishRecipients(Txn &t)
                                                .arg(refusals.join(QStringLiteral(", ")))));
         return;
     }
-    if (!pipelining()) {
+    if (!pipeliningInUse()) {
         writeCommand(Cmd::Data, "DATA", t.id);
         return;
     }

@@ -259,7 +259,6 @@ private:
     void writeBdat(Txn &t, QByteArrayView payload, bool last);
     void becomeReady();
     Txn *findTxn(int id);
-    [[nodiscard]] bool pipelining() const;
 
     SessionConfig m_config;
     State m_state = State::Connecting;
