@@ -48,7 +48,7 @@ SmtpError RawMessage::checkSendPossible() const
     return {};
 }
 
-qint64 RawMessage::size() const
+qint64 RawMessage::size(const BodyOptions &) const
 {
     if (m_path.isEmpty())
         return m_data.size();
@@ -56,7 +56,7 @@ qint64 RawMessage::size() const
     return fi.exists() ? fi.size() : -1;
 }
 
-bool RawMessage::has8BitContent() const
+bool RawMessage::has8BitContent(const BodyOptions &) const
 {
     if (m_8bit >= 0)
         return m_8bit == 1;
@@ -80,7 +80,7 @@ bool RawMessage::has8BitContent() const
     return m_8bit == 1;
 }
 
-std::unique_ptr<QIODevice> RawMessage::openBody() const
+std::unique_ptr<QIODevice> RawMessage::openBody(const BodyOptions &) const
 {
     if (m_path.isEmpty()) {
         auto buf = std::make_unique<QBuffer>();

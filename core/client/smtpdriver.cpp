@@ -125,7 +125,8 @@ void Driver::run(DriverJob job, Done done)
         for (const OutgoingMessage *msg : std::as_const(m_job.messages)) {
             Message m;
             m.msg = msg;
-            m.result.messageBytes = msg->size();
+            // The 7-bit form until the server's extensions are known (startMessage).
+            m.result.messageBytes = msg->size(BodyOptions{});
             m.result.error = msg->checkSendPossible();
             if (!m.result.error.isError())
                 m.result.error = prepareEnvelope(m);
@@ -270,7 +271,7 @@ SmtpError Driver::prepareEnvelope(Message &m)
         return SmtpError::make(SmtpError::Category::Message, QStringLiteral("MESSAGE-ERROR"), QStringLiteral("MAIL FROM"),
                                error);
     env.sender = sender->wire;
-    env.needsSmtpUtf8 = sender->needsSmtpUtf8;
+    env.needsSmtpUtf8 = sender->needsSmtpUtf8 || m.msg->needsSmtpUtf8();
     const QStringList rcpts = m.msg->envelopeRecipients();
     for (const QString &r : rcpts) {
         const auto box = Smtp::parseMailbox(r, u"recipient address", &error);
@@ -320,10 +321,15 @@ bool Driver::startMessage(Message &m)
         for (int i : std::as_const(m.rcptIndexes))
             env.recipients.append(m.envelope.recipients.at(i));
     }
-    env.size = m.msg->size();
-    env.body8Bit = m.msg->has8BitContent();
+    // The message is written for what this server offers (8bit text parts with
+    // 8BITMIME, RFC 6152; UTF-8 header addresses with SMTPUTF8, RFC 6532).
+    const Smtp::Capabilities &caps = m_session->capabilities();
+    m.bodyOptions = BodyOptions{caps.eightBitMime(), caps.smtpUtf8()};
+    env.size = m.msg->size(m.bodyOptions);
+    m.result.messageBytes = env.size;
+    env.body8Bit = m.msg->has8BitContent(m.bodyOptions);
     if (env.size >= 0 && env.size <= InlineBodyLimit) {
-        std::unique_ptr<QIODevice> dev = m.msg->openBody();
+        std::unique_ptr<QIODevice> dev = m.msg->openBody(m.bodyOptions);
         if (!dev) {
             m.result.error = SmtpError::make(SmtpError::Category::Message, QStringLiteral("MESSAGE-ERROR"),
                                              QStringLiteral("DATA"), QStringLiteral("cannot read the message"));
@@ -615,7 +621,7 @@ void Driver::handle(const Smtp::SessionEvent &e)
     case T::BodyWanted:
         if (Message *m = messageForTxn(e.txn)) {
             m->bodyStartUs = nowUs();
-            m_body = m->msg->openBody();
+            m_body = m->msg->openBody(m->bodyOptions);
             m_bodyTxn = e.txn;
             if (!m_body) {
                 m->result.error = SmtpError::make(SmtpError::Category::Message, QStringLiteral("MESSAGE-ERROR"),

@@ -111,6 +111,7 @@ private:
         // answered 452 when a later transaction retries them).
         QList<int> rcptIndexes;
         SendResult result;
+        BodyOptions bodyOptions; // what the server offered when the transaction began
         int txn = -1;
         bool started = false;
         bool done = false;

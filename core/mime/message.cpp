@@ -1,5 +1,6 @@
 #include "message.h"
 
+#include "messagelayout.h"
 #include "protocol/validation.h"
 
 #include <QDateTime>
@@ -7,13 +8,10 @@
 #include <QFileInfo>
 #include <QMimeDatabase>
 #include <QMutexLocker>
-#include <QTemporaryFile>
 #include <QUrl>
 #include <QUuid>
 
-#include <fcntl.h>
 #include <mutex>
-#include <unistd.h>
 
 #include <gmime/gmime.h>
 
@@ -105,24 +103,25 @@ QByteArray normalizedText(const QString &text)
     return b;
 }
 
-// RFC 2045 2.7: 7bit data is ASCII without NUL, CR and LF only as CRLF, lines of at
-// most 998 octets (RFC 5322 2.1.1). Anything else needs an encoding (no 8bit in this
-// slice, since 8BITMIME (RFC 6152) is not known when composing).
-bool fitsSevenBit(const QByteArray &lfText)
+// RFC 2045 2.7 and 2.8: 7bit data is ASCII, 8bit data may have octets over 127;
+// neither may have NUL, CR or LF other than as CRLF, or lines over 998 octets
+// (RFC 5322 2.1.1). Returns the plainest that fits: 7bit, 8bit, or none (binary).
+enum class TextFit { SevenBit, EightBit, Binary };
+TextFit textFit(const QByteArray &lfText)
 {
     qsizetype lineLength = 0;
+    bool eight = false;
     for (char ch : lfText) {
         const auto u = static_cast<unsigned char>(ch);
         if (u == '\n') {
             lineLength = 0;
             continue;
         }
-        if (u == 0 || u == '\r' || u > 127)
-            return false;
-        if (++lineLength > 998)
-            return false;
+        if (u == 0 || u == '\r' || ++lineLength > 998)
+            return TextFit::Binary;
+        eight = eight || u > 127;
     }
-    return true;
+    return eight ? TextFit::EightBit : TextFit::SevenBit;
 }
 
 void setContentFromBytes(GMimePart *part, const QByteArray &bytes)
@@ -132,49 +131,44 @@ void setContentFromBytes(GMimePart *part, const QByteArray &bytes)
     g_mime_part_set_content(part, wrapper.get());
 }
 
-// A UTF-8 text part, 7bit when it fits, else quoted-printable: readable and
-// line-safe for mostly-ASCII text (RFC 2045 6.7, lines of at most 76 characters).
-GMimeObject *newTextPart(const char *subtype, const QString &text)
+// A UTF-8 text part: 7bit when it fits; 8bit when it fits and the server takes
+// it (BODY=8BITMIME, RFC 6152); else quoted-printable, readable and line-safe for
+// mostly-ASCII text (RFC 2045 6.7, lines of at most 76 characters).
+GMimeObject *newTextPart(const char *subtype, const QString &text, bool eightBitMime)
 {
     const QByteArray bytes = normalizedText(text);
     GMimePart *part = g_mime_part_new_with_type("text", subtype);
     setContentFromBytes(part, bytes);
     g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
-    g_mime_part_set_content_encoding(part, fitsSevenBit(bytes) ? GMIME_CONTENT_ENCODING_7BIT
-                                                               : GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+    const TextFit fit = textFit(bytes);
+    GMimeContentEncoding encoding = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+    if (fit == TextFit::SevenBit)
+        encoding = GMIME_CONTENT_ENCODING_7BIT;
+    else if (fit == TextFit::EightBit && eightBitMime)
+        encoding = GMIME_CONTENT_ENCODING_8BIT;
+    g_mime_part_set_content_encoding(part, encoding);
     return GMIME_OBJECT(part);
 }
 
-// A base64 leaf part from a file (streamed from disk while writing, never loaded
-// whole) or from bytes. Base64 keeps the exact bytes, where 7bit or quoted-printable
-// text would have its line ends rewritten to CRLF on the way (RFC 2045 6.8,
-// RFC 2046 4.1.1). The filename goes into Content-Disposition and Content-Type
-// name=, non-ASCII as RFC 2231 parameters pinned to UTF-8 (RFC 2231 4).
-// Returns nullptr and sets *error when the file cannot be opened.
-GMimePart *newLeafPart(const QString &mimeType, const QString &path, const QByteArray &data,
-                       const char *disposition, const QString &name, QString *error)
+// A base64 leaf part (attachment or inline) whose content is a placeholder in the
+// skeleton: the layout reader encodes the real bytes there while sending
+// (messagelayout.h), so a file is read only then, in chunks. Base64 keeps the
+// exact bytes, where 7bit or quoted-printable text would have its line ends
+// rewritten to CRLF on the way (RFC 2045 6.8, RFC 2046 4.1.1). The placeholder is
+// declared already base64-encoded so that GMime copies it as it is. The filename
+// goes into Content-Disposition and Content-Type name=, non-ASCII as RFC 2231
+// parameters pinned to UTF-8 (RFC 2231 4).
+GMimePart *newLeafPart(const QString &mimeType, const QByteArray &placeholder, const char *disposition,
+                       const QString &name)
 {
     const qsizetype slash = mimeType.indexOf(QLatin1Char('/'));
     const QByteArray type = mimeType.left(slash).toLatin1();
     const QByteArray subtype = mimeType.mid(slash + 1).toLatin1();
     GMimePart *part = g_mime_part_new_with_type(type.constData(), subtype.constData());
-    if (path.isEmpty()) {
-        setContentFromBytes(part, data);
-    } else {
-        GError *gerr = nullptr;
-        GMimeStream *fs = g_mime_stream_fs_open(QFile::encodeName(path).constData(), O_RDONLY, 0, &gerr);
-        if (!fs) {
-            *error = QStringLiteral("file \"%1\" cannot be read: %2")
-                         .arg(path, QString::fromUtf8(gerr ? gerr->message : "unknown error"));
-            if (gerr)
-                g_error_free(gerr);
-            g_object_unref(part);
-            return nullptr;
-        }
-        GRef<GMimeStream> stream(fs);
-        GRef<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(fs, GMIME_CONTENT_ENCODING_DEFAULT));
-        g_mime_part_set_content(part, wrapper.get());
-    }
+    GRef<GMimeStream> mem(
+        g_mime_stream_mem_new_with_buffer(placeholder.constData(), static_cast<size_t>(placeholder.size())));
+    GRef<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(mem.get(), GMIME_CONTENT_ENCODING_BASE64));
+    g_mime_part_set_content(part, wrapper.get());
     g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
     g_mime_object_set_disposition(GMIME_OBJECT(part), disposition);
     if (!name.isEmpty()) {
@@ -233,9 +227,8 @@ Message::~Message() = default;
 void Message::invalidate()
 {
     QMutexLocker lock(&m_mutex);
-    m_spool.reset();
-    m_size = -1;
-    m_has8Bit = false;
+    for (auto &layout : m_layouts)
+        layout.reset();
 }
 
 void Message::setFrom(const QString &address, const QString &displayName)
@@ -386,23 +379,33 @@ QStringList Message::envelopeRecipients() const
     return all;
 }
 
+bool Message::needsSmtpUtf8() const
+{
+    auto utf8Local = [](const Address &a) {
+        const qsizetype at = a.address.lastIndexOf(QLatin1Char('@'));
+        const QStringView local = QStringView(a.address).left(at < 0 ? a.address.size() : at);
+        return std::any_of(local.begin(), local.end(), [](QChar c) { return c.unicode() > 127; });
+    };
+    for (const QList<Address> *list : {&m_to, &m_cc, &m_bcc}) {
+        if (std::any_of(list->begin(), list->end(), utf8Local))
+            return true;
+    }
+    return utf8Local(m_sender) || utf8Local(m_from) || utf8Local(m_replyTo);
+}
+
 SmtpError Message::checkSendPossible() const
 {
     if (m_sender.address.isEmpty())
         return messageError(QStringLiteral("no sender: give the sender address"));
 
     // Every address is checked as it will appear in MAIL FROM / RCPT TO (RFC 5321
-    // 4.1.2); a non-ASCII local part would need SMTPUTF8 (RFC 6531), which message
-    // composition does not produce yet.
+    // 4.1.2). A non-ASCII local part is allowed: the engine then requires SMTPUTF8
+    // of the server (RFC 6531 3.4) and says so clearly when it is not offered.
     auto checkAddress = [](const Address &a, const QString &field) -> std::optional<SmtpError> {
         QString error;
         const auto mailbox = Smtp::parseMailbox(a.address, field, &error);
         if (!mailbox)
             return messageError(QStringLiteral("invalid %1 \"%2\": %3").arg(field, a.address, error));
-        if (mailbox->needsSmtpUtf8)
-            return messageError(QStringLiteral("%1 \"%2\" has a non-ASCII local part, which needs SMTPUTF8; "
-                                               "not supported for composed messages yet")
-                                    .arg(field, a.address));
         if (hasLineBreakOrNul(a.displayName))
             return messageError(QStringLiteral("the display name of %1 \"%2\" contains CR, LF or NUL")
                                     .arg(field, a.address));
@@ -476,11 +479,51 @@ SmtpError Message::checkSendPossible() const
     return {};
 }
 
-bool Message::ensureSpool(QString *error) const
+std::shared_ptr<const MessageLayout> Message::layout(const BodyOptions &options, QString *error) const
 {
-    if (m_spool)
-        return true;
+    QMutexLocker lock(&m_mutex);
+    // Text parts differ with 8BITMIME; nothing else depends on the options (UTF-8
+    // addresses are written the same way; SMTPUTF8 only allows them, RFC 6532 3.2).
+    std::shared_ptr<const MessageLayout> &cached = m_layouts[options.eightBitMime ? 1 : 0];
+    if (cached && cached->isCurrent())
+        return cached;
+    cached.reset();
+    auto made = std::make_shared<MessageLayout>();
+    if (!buildLayout(options, made.get(), error))
+        return nullptr;
+    cached = made;
+    return cached;
+}
+
+bool Message::buildLayout(const BodyOptions &options, MessageLayout *layout, QString *error) const
+{
     ensureGMime();
+    // Each attachment or inline part is a placeholder in the skeleton, unique to
+    // this layout so that no text the user wrote can be taken for one.
+    const QByteArray placeholderStem = "\x01smtpscope-part-" + QUuid::createUuid().toByteArray(QUuid::Id128) + '-';
+    QList<QByteArray> placeholders;
+    bool unreadable = false;
+    auto addLeaf = [&](const QString &label, const QString &path, const QByteArray &data) -> QByteArray {
+        MessageLayout::Leaf leaf;
+        leaf.label = label;
+        leaf.path = path;
+        leaf.data = data;
+        if (path.isEmpty()) {
+            leaf.sourceSize = data.size();
+        } else {
+            const QFileInfo fi(path);
+            if (!fi.isFile() || !fi.isReadable()) {
+                *error = QStringLiteral("%1: file \"%2\" cannot be read").arg(label, path);
+                unreadable = true;
+            }
+            leaf.sourceSize = fi.size();
+            leaf.modified = fi.lastModified();
+        }
+        leaf.encodedSize = MessageLayout::base64Size(leaf.sourceSize);
+        layout->leaves.append(leaf);
+        placeholders.append(placeholderStem + QByteArray::number(placeholders.size()) + '\x01');
+        return placeholders.last();
+    };
 
     GRef<GMimeMessage> msg(g_mime_message_new(FALSE));
     GMimeObject *top = GMIME_OBJECT(msg.get());
@@ -556,16 +599,16 @@ bool Message::ensureSpool(QString *error) const
     GMimeObject *body = nullptr;
     if (m_hasText && m_hasHtml) {
         GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
-        GRef<GMimeObject> plain(newTextPart("plain", m_text));
-        GRef<GMimeObject> html(newTextPart("html", m_html));
+        GRef<GMimeObject> plain(newTextPart("plain", m_text, options.eightBitMime));
+        GRef<GMimeObject> html(newTextPart("html", m_html, options.eightBitMime));
         g_mime_multipart_add(alt, plain.get());
         g_mime_multipart_add(alt, html.get());
         body = GMIME_OBJECT(alt);
     } else if (m_hasHtml) {
-        body = newTextPart("html", m_html);
+        body = newTextPart("html", m_html, options.eightBitMime);
     } else if (m_hasText || m_attachments.isEmpty() || !m_inlineParts.isEmpty()) {
         // Inline parts need a root to belong to (RFC 2387 3.1), so an empty text part.
-        body = newTextPart("plain", m_text);
+        body = newTextPart("plain", m_text, options.eightBitMime);
     }
 
     if (!m_inlineParts.isEmpty()) {
@@ -581,13 +624,10 @@ bool Message::ensureSpool(QString *error) const
         for (const InlinePart &in : m_inlineParts) {
             // RFC 2183 2.1: shown inline; RFC 2045 7 / RFC 2392: the Content-ID the
             // HTML refers to as cid:.
-            GMimePart *leaf = newLeafPart(in.mimeType, in.path, in.data, "inline", in.name, error);
-            if (!leaf) {
-                *error = QStringLiteral("inline part ") + *error;
-                g_object_unref(related);
-                return false;
-            }
-            GRef<GMimePart> part(leaf);
+            const QByteArray placeholder =
+                addLeaf(QStringLiteral("inline part \"%1\"").arg(in.name.isEmpty() ? in.contentId : in.name), in.path,
+                        in.data);
+            GRef<GMimePart> part(newLeafPart(in.mimeType, placeholder, "inline", in.name));
             g_mime_object_set_content_id(GMIME_OBJECT(part.get()), in.contentId.toLatin1().constData());
             g_mime_multipart_add(related, GMIME_OBJECT(part.get()));
         }
@@ -603,101 +643,80 @@ bool Message::ensureSpool(QString *error) const
         }
         for (const Attachment &a : m_attachments) {
             // RFC 2183 2.2: an attachment, shown apart from the body.
-            GMimePart *leaf = newLeafPart(a.mimeType, a.path, a.data, "attachment", a.name, error);
-            if (!leaf) {
-                *error = QStringLiteral("attachment ") + *error;
-                g_object_unref(mixed);
-                return false;
-            }
-            GRef<GMimePart> part(leaf);
+            const QByteArray placeholder =
+                addLeaf(QStringLiteral("attachment \"%1\"").arg(a.name), a.path, a.data);
+            GRef<GMimePart> part(newLeafPart(a.mimeType, placeholder, "attachment", a.name));
             g_mime_multipart_add(mixed, GMIME_OBJECT(part.get()));
         }
         root = GMIME_OBJECT(mixed);
     }
     g_mime_message_set_mime_part(msg.get(), root);
     g_object_unref(root);
+    if (unreadable)
+        return false; // a message without a part it names is never sent
 
-    auto spool = std::make_shared<QTemporaryFile>();
-    if (!spool->open()) {
-        *error = QStringLiteral("cannot create a temporary file for the message: %1").arg(spool->errorString());
-        return false;
-    }
-    GMimeFormatOptions *options = g_mime_format_options_new();
+    GMimeFormatOptions *format = g_mime_format_options_new();
     // RFC 5322 2.3: CRLF line ends on the wire.
-    g_mime_format_options_set_newline_format(options, GMIME_NEWLINE_FORMAT_DOS);
+    g_mime_format_options_set_newline_format(format, GMIME_NEWLINE_FORMAT_DOS);
     // RFC 2231 for non-ASCII parameters (filenames), not the non-standard RFC 2047-in-quotes.
-    g_mime_format_options_set_param_encoding_method(options, GMIME_PARAM_ENCODING_METHOD_RFC2231);
-    const int fd = ::dup(spool->handle());
-    qint64 written = -1;
-    if (fd >= 0) {
-        GRef<GMimeStream> out(g_mime_stream_fs_new(fd)); // owns and closes fd
-        written = g_mime_object_write_to_stream(top, options, out.get());
-        if (g_mime_stream_flush(out.get()) != 0)
-            written = -1;
-    }
-    g_mime_format_options_free(options);
+    g_mime_format_options_set_param_encoding_method(format, GMIME_PARAM_ENCODING_METHOD_RFC2231);
+    GRef<GMimeStream> out(g_mime_stream_mem_new());
+    const ssize_t written = g_mime_object_write_to_stream(top, format, out.get());
+    g_mime_format_options_free(format);
     if (written < 0) {
-        *error = QStringLiteral("cannot write the message to the temporary file");
+        *error = QStringLiteral("the message could not be serialized");
         return false;
     }
+    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out.get()));
+    layout->skeleton = QByteArray(reinterpret_cast<const char *>(bytes->data), qsizetype(bytes->len));
 
-    // The size and 8-bit flag come from the bytes actually written.
-    QFile reader(spool->fileName());
-    if (!reader.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("cannot read back the serialized message: %1").arg(reader.errorString());
-        return false;
-    }
-    bool eight = false;
-    char chunk[65536];
-    qint64 total = 0;
-    for (;;) {
-        const qint64 n = reader.read(chunk, sizeof chunk);
-        if (n < 0) {
-            *error = QStringLiteral("cannot read back the serialized message: %1").arg(reader.errorString());
+    // Find each placeholder; the sizes of the parts replace theirs.
+    layout->size = layout->skeleton.size();
+    for (qsizetype i = 0; i < layout->leaves.size(); ++i) {
+        MessageLayout::Leaf &leaf = layout->leaves[i];
+        leaf.offset = layout->skeleton.indexOf(placeholders.at(i));
+        if (leaf.offset < 0) {
+            *error = QStringLiteral("%1 is missing from the serialized message").arg(leaf.label);
             return false;
         }
-        if (n == 0)
-            break;
-        total += n;
-        for (qint64 i = 0; i < n && !eight; ++i)
-            eight = static_cast<unsigned char>(chunk[i]) > 127;
+        leaf.placeholderLength = placeholders.at(i).size();
+        layout->size += leaf.encodedSize - leaf.placeholderLength;
     }
-    m_spool = std::move(spool);
-    m_size = total;
-    m_has8Bit = eight;
+    std::sort(layout->leaves.begin(), layout->leaves.end(),
+              [](const MessageLayout::Leaf &a, const MessageLayout::Leaf &b) { return a.offset < b.offset; });
+    // Parts are base64, so only the skeleton can hold 8-bit octets.
+    layout->has8Bit = std::any_of(layout->skeleton.cbegin(), layout->skeleton.cend(),
+                                  [](char c) { return static_cast<unsigned char>(c) > 127; });
     return true;
 }
 
-qint64 Message::size() const
+qint64 Message::size(const BodyOptions &options) const
 {
-    QMutexLocker lock(&m_mutex);
     QString error;
-    return ensureSpool(&error) ? m_size : -1;
+    const auto l = layout(options, &error);
+    return l ? l->size : -1;
 }
 
-bool Message::has8BitContent() const
+bool Message::has8BitContent(const BodyOptions &options) const
 {
-    QMutexLocker lock(&m_mutex);
     QString error;
-    return ensureSpool(&error) && m_has8Bit;
+    const auto l = layout(options, &error);
+    return l && l->has8Bit;
 }
 
-std::unique_ptr<QIODevice> Message::openBody() const
+std::unique_ptr<QIODevice> Message::openBody(const BodyOptions &options) const
 {
-    QMutexLocker lock(&m_mutex);
     QString error;
-    if (!ensureSpool(&error))
+    auto l = layout(options, &error);
+    if (!l)
         return nullptr;
-    // A new handle on the spool: each send attempt reads from the start, and the
-    // file stays readable even if an edit replaces the spool meanwhile (Unix unlink).
-    auto file = std::make_unique<QFile>(m_spool->fileName());
-    if (!file->open(QIODevice::ReadOnly))
-        return nullptr;
-    return file;
+    // The reader holds the layout: an edit meanwhile makes a new one and leaves
+    // this send reading what it started with.
+    return std::make_unique<LayoutReader>(std::move(l));
 }
 
-QByteArray Message::toBytes() const
+QByteArray Message::toBytes(const BodyOptions &options) const
 {
-    std::unique_ptr<QIODevice> dev = openBody();
+    std::unique_ptr<QIODevice> dev = openBody(options);
     return dev ? dev->readAll() : QByteArray();
 }

@@ -12,7 +12,7 @@
 #include <QStringList>
 #include <memory>
 
-class QTemporaryFile;
+struct MessageLayout;
 
 class Message : public OutgoingMessage
 {
@@ -93,13 +93,14 @@ public:
 
     [[nodiscard]] QString envelopeSender() const override;
     [[nodiscard]] QStringList envelopeRecipients() const override;
+    [[nodiscard]] bool needsSmtpUtf8() const override;
     [[nodiscard]] SmtpError checkSendPossible() const override;
-    [[nodiscard]] qint64 size() const override;
-    [[nodiscard]] bool has8BitContent() const override;
-    [[nodiscard]] std::unique_ptr<QIODevice> openBody() const override;
+    [[nodiscard]] qint64 size(const BodyOptions &options) const override;
+    [[nodiscard]] bool has8BitContent(const BodyOptions &options) const override;
+    [[nodiscard]] std::unique_ptr<QIODevice> openBody(const BodyOptions &options) const override;
 
-    // The exact wire bytes (reads the whole spool; for previews and tests, not for sending).
-    [[nodiscard]] QByteArray toBytes() const;
+    // The whole message in memory (for previews and tests, not for sending).
+    [[nodiscard]] QByteArray toBytes(const BodyOptions &options = {}) const;
 
 private:
     struct Header
@@ -110,9 +111,10 @@ private:
 
     void invalidate();
     [[nodiscard]] QString newContentId() const;
-    // Serializes into m_spool if needed; returns false (and sets *error) on failure.
-    // Caller holds m_mutex.
-    bool ensureSpool(QString *error) const;
+    // The serialized form for these options, made when first needed and again when
+    // the message or a file it attaches changed; nullptr (and *error) on failure.
+    [[nodiscard]] std::shared_ptr<const MessageLayout> layout(const BodyOptions &options, QString *error) const;
+    bool buildLayout(const BodyOptions &options, MessageLayout *layout, QString *error) const;
 
     Address m_sender;
     Address m_from;
@@ -132,11 +134,10 @@ private:
     bool m_readReceipt = false;
     bool m_deliveryReceipt = false;
 
-    // Cache: the serialized message, valid until the message changes.
+    // Cache: the serialized form, 7-bit [0] and with 8BITMIME [1], valid until the
+    // message changes. Guarded by m_mutex: the engine reads it on its worker thread.
     mutable QMutex m_mutex;
-    mutable std::shared_ptr<QTemporaryFile> m_spool;
-    mutable qint64 m_size = -1;
-    mutable bool m_has8Bit = false;
+    mutable std::shared_ptr<const MessageLayout> m_layouts[2];
     // Generated once and kept, so re-serializing after an edit keeps the identity.
     mutable QByteArray m_generatedMessageId;
     mutable QByteArray m_generatedDate;

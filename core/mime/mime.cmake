@@ -3,4 +3,6 @@
 target_sources(core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/message.h
     ${CMAKE_CURRENT_LIST_DIR}/message.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/messagelayout.h
+    ${CMAKE_CURRENT_LIST_DIR}/messagelayout.cpp
 )
