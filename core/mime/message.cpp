@@ -79,6 +79,12 @@ bool isValidFieldName(const QString &name)
     return true;
 }
 
+bool isOneOf(const QString &name, std::initializer_list<const char *> names)
+{
+    return std::any_of(names.begin(), names.end(),
+                       [&](const char *n) { return name.compare(QLatin1String(n), Qt::CaseInsensitive) == 0; });
+}
+
 // Headers the composer writes itself from structured data; setting them as free
 // text would bypass address validation, duplicate them, or leak Bcc (RFC 5322 3.6.3).
 bool isReservedHeader(const QString &name)
@@ -452,6 +458,19 @@ SmtpError Message::checkSendPossible() const
                                     .arg(h.name));
         if (hasLineBreakOrNul(h.value))
             return messageError(QStringLiteral("the value of header \"%1\" contains CR, LF or NUL").arg(h.name));
+        // The priority and receipt options write these headers themselves; a
+        // second copy with another value would leave the reader to guess which
+        // one counts (RFC 5322 3.6 allows each of them at most once in spirit).
+        const std::pair<bool, QString> owners[] = {
+            {m_important && isOneOf(h.name, {"Importance", "X-Priority", "Priority"}), QStringLiteral("important()")},
+            {m_readReceipt && isOneOf(h.name, {"Disposition-Notification-To"}), QStringLiteral("requestReadReceipt()")},
+            {m_deliveryReceipt && isOneOf(h.name, {"Return-Receipt-To"}), QStringLiteral("requestDeliveryReceipt()")},
+        };
+        for (const auto &[clash, owner] : owners) {
+            if (clash)
+                return messageError(QStringLiteral("header \"%1\" is also written by %2: set one or the other")
+                                        .arg(h.name, owner));
+        }
     }
     for (const Attachment &a : m_attachments) {
         if (a.path.isEmpty())

@@ -37,6 +37,8 @@ private Q_SLOTS:
     void unreadableInlineFile();
     void priorityAndReceipts_data();
     void priorityAndReceipts();
+    void headerClashesWithOptions_data();
+    void headerClashesWithOptions();
 };
 
 void TestMessage::fullMessage()
@@ -565,6 +567,45 @@ void TestMessage::priorityAndReceipts()
     // Only in the header block, never in the body.
     const QByteArray body = bytes.mid(bytes.indexOf("\r\n\r\n"));
     QVERIFY(!body.contains("Importance"));
+}
+
+void TestMessage::headerClashesWithOptions_data()
+{
+    QTest::addColumn<int>("option"); // 0 none, 1 important, 2 read receipt, 3 delivery receipt
+    QTest::addColumn<QString>("header");
+    QTest::addColumn<bool>("clash");
+
+    QTest::addRow("X-Priority alone") << 0 << QStringLiteral("X-Priority") << false;
+    QTest::addRow("X-Priority with important") << 1 << QStringLiteral("X-Priority") << true;
+    QTest::addRow("importance (any case) with important") << 1 << QStringLiteral("importance") << true;
+    QTest::addRow("Priority with important") << 1 << QStringLiteral("Priority") << true;
+    QTest::addRow("X-Mailer with important") << 1 << QStringLiteral("X-Mailer") << false;
+    QTest::addRow("Disposition-Notification-To with read receipt")
+        << 2 << QStringLiteral("Disposition-Notification-To") << true;
+    QTest::addRow("Disposition-Notification-To alone") << 0 << QStringLiteral("Disposition-Notification-To") << false;
+    QTest::addRow("Return-Receipt-To with delivery receipt") << 3 << QStringLiteral("Return-Receipt-To") << true;
+    QTest::addRow("Return-Receipt-To with read receipt") << 2 << QStringLiteral("Return-Receipt-To") << false;
+}
+
+void TestMessage::headerClashesWithOptions()
+{
+    QFETCH(int, option);
+    QFETCH(QString, header);
+    QFETCH(bool, clash);
+
+    Message m(QStringLiteral("a@example.org"), QStringLiteral("clash"));
+    m.addTo(QStringLiteral("b@example.org"));
+    m.important(option == 1);
+    m.requestReadReceipt(option == 2);
+    m.requestDeliveryReceipt(option == 3);
+    m.addHeader(header, QStringLiteral("x@example.org"));
+    const SmtpError e = m.checkSendPossible();
+    QCOMPARE(e.isError(), clash);
+    if (clash)
+        QVERIFY2(e.message.contains(header) && e.message.contains(QStringLiteral("set one or the other")),
+                 qPrintable(e.message));
+    else
+        QCOMPARE(m.toBytes().count(header.toLatin1() + ": "), 1);
 }
 
 QTEST_GUILESS_MAIN(TestMessage)
