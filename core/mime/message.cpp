@@ -11,37 +11,15 @@
 #include <QUrl>
 #include <QUuid>
 
-#include <mutex>
 
-#include <gmime/gmime.h>
+#include "gmimesupport.h"
 
 namespace {
 
 const QString kMessageError = QStringLiteral("MESSAGE-ERROR");
 
-// GMime keeps process-wide tables (charsets, iconv cache); g_mime_init() must run
-// exactly once before first use, whichever thread gets there first.
-void ensureGMime()
-{
-    static std::once_flag once;
-    std::call_once(once, [] { g_mime_init(); });
-}
-
-// GObject references released on every path out of the serializer.
-template <typename T>
-struct GRef
-{
-    T *p = nullptr;
-    explicit GRef(T *ptr) : p(ptr) {}
-    ~GRef()
-    {
-        if (p)
-            g_object_unref(p);
-    }
-    GRef(const GRef &) = delete;
-    GRef &operator=(const GRef &) = delete;
-    T *get() const { return p; }
-};
+using MimeSupport::ensureGMime;
+using MimeSupport::GRef;
 
 // "Display Name <user@example.org>" or a bare address.
 Message::Address splitAddress(const QString &text)

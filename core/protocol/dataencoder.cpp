@@ -78,16 +78,7 @@ void DataEncoder::encode(QByteArrayView in, QByteArray &out)
         *w++ = '\r';
         *w++ = '\n';
         m_atLineStart = true;
-        if (*brk == '\r') {
-            if (brk + 1 == end) {
-                m_pendingCr = true;
-                p = end;
-            } else {
-                p = brk[1] == '\n' ? brk + 2 : brk + 1;
-            }
-        } else {
-            p = brk + 1;
-        }
+        p = skipLineBreak(brk, end, &m_pendingCr);
     }
 
     out.resize(w - base);

@@ -17,6 +17,21 @@
 
 namespace Smtp {
 
+// Returns the position past the line break at `brk` (a CR, an LF or a CRLF; RFC
+// 5321 2.3.8). A CR that ends the buffer may be the first half of a CRLF split
+// across two buffers: *pendingCr is then set and `end` returned, and the caller
+// skips an LF that starts the next buffer.
+[[nodiscard]] inline const char *skipLineBreak(const char *brk, const char *end, bool *pendingCr)
+{
+    if (*brk != '\r')
+        return brk + 1;
+    if (brk + 1 == end) {
+        *pendingCr = true;
+        return end;
+    }
+    return brk[1] == '\n' ? brk + 2 : brk + 1;
+}
+
 class DataEncoder
 {
 public:
