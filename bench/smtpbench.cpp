@@ -19,6 +19,7 @@
 #include "client/outgoingmessage.h"
 #include "client/sendresult.h"
 #include "client/smtpclient.h"
+#include "mime/message.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -69,7 +70,7 @@ struct Options
 
 struct PartResult
 {
-    QString part;   // "small" or "large"
+    QString part;   // "small", "large" or "attachment"
     QString client; // "SmtpClient" or "smtplib"
     QString mode;   // what was on the wire
     qint64 attempted = 0;
@@ -444,23 +445,25 @@ PartResult runSmallClient(const Options &options, const QString &mode, const QSt
     return result;
 }
 
-PartResult runLargeClient(const Options &options, const LargeFile &large, bool chunking)
+// One large message through SmtpClient: `part` is "large" (the raw file) or
+// "attachment" (a composed Message carrying the file, base64-encoded on the fly).
+PartResult runLargeClient(const Options &options, const OutgoingMessage &message, const QString &part,
+                          bool chunking, qint64 expectedSinkBytes)
 {
     PartResult result;
-    result.part = QStringLiteral("large");
+    result.part = part;
     result.client = QStringLiteral("SmtpClient");
     result.mode = chunking ? QStringLiteral("BDAT (RFC 3030)") : QStringLiteral("DATA, dot-stuffed");
     result.attempted = 1;
     SinkProcess sink;
     // SIZE must admit the message (RFC 1870): advertise twice its size.
-    QStringList arguments{QStringLiteral("--size"), QString::number(large.bytes * 2)};
+    QStringList arguments{QStringLiteral("--size"), QString::number(message.size(BodyOptions{}) * 2)};
     if (!chunking)
         arguments << QStringLiteral("--no-chunking");
     if (!sink.start(options, arguments, &result.error))
         return result;
 
     try {
-        const RawMessage message = RawMessage::fromFile(Sender, {Recipient}, large.path);
         SmtpClient client(QStringLiteral("127.0.0.1"), sink.port());
         configureClient(client, options);
         client.setChunking(chunking);
@@ -488,8 +491,7 @@ PartResult runLargeClient(const Options &options, const LargeFile &large, bool c
     } catch (const SmtpException &e) {
         SinkProcess::appendError(result, e.error().toString());
     }
-    // RFC 5321 4.5.2: DATA doubles each leading "."; BDAT sends the bytes as they are.
-    result.expectedSinkBytes = result.done ? large.bytes + (chunking ? 0 : large.dotLines) : 0;
+    result.expectedSinkBytes = result.done ? expectedSinkBytes : 0;
     sink.stop(result);
     return result;
 }
@@ -740,10 +742,23 @@ int main(int argc, char **argv)
             return 1;
         }
         haveLarge = true;
+        // RFC 5321 4.5.2: DATA doubles each leading "."; BDAT sends the bytes as they are.
+        const RawMessage raw = RawMessage::fromFile(Sender, {Recipient}, large.path);
         progress(QStringLiteral("large message: BDAT"));
-        results.append(runLargeClient(options, large, true));
+        results.append(runLargeClient(options, raw, QStringLiteral("large"), true, large.bytes));
         progress(QStringLiteral("large message: DATA"));
-        results.append(runLargeClient(options, large, false));
+        results.append(runLargeClient(options, raw, QStringLiteral("large"), false, large.bytes + large.dotLines));
+        // The same file as an attachment of a composed message: base64 lines
+        // never start with ".", so DATA adds nothing.
+        Message composed(Sender, QStringLiteral("attachment benchmark"));
+        composed.addTo(Recipient);
+        composed.setText(QStringLiteral("attached\n"));
+        composed.attachFile(large.path, QStringLiteral("application/octet-stream"));
+        const qint64 composedBytes = composed.size(BodyOptions{true, true});
+        progress(QStringLiteral("attachment: BDAT"));
+        results.append(runLargeClient(options, composed, QStringLiteral("attachment"), true, composedBytes));
+        progress(QStringLiteral("attachment: DATA"));
+        results.append(runLargeClient(options, composed, QStringLiteral("attachment"), false, composedBytes));
     }
 
     if (!options.skipPython) {
