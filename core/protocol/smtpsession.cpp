@@ -840,6 +840,8 @@ void Session::onAuthReply(const Reply &reply)
     // try the next one the server offers, strongest first (never outside the
     // allowed set: catalogue H.73).
     const bool retryable = reply.isPermanentFailure() && reply.code != 530 && reply.code != 538;
+    if (retryable && reply.code == 535)
+        narrowAfterRefusedCredentials();
     if (retryable && !m_mechanismsToTry.isEmpty()) {
         tryNextMechanism();
         return;
@@ -850,6 +852,32 @@ void Session::onAuthReply(const Reply &reply)
     else if (reply.code == 535)
         message += QStringLiteral(": check the user name and password");
     fail(replyError(SmtpError::Category::Auth, QStringLiteral("SMTP-AUTH-ERROR"), step, message, reply));
+}
+
+// RFC 4954 6: 535 (5.7.8) says the credentials were refused. Every further
+// attempt counts against the account on servers that lock it out after a few
+// failures, so the same secret is not replayed through every mechanism. One case
+// still deserves a second try: a server that offers a challenge-response
+// mechanism (CRAM-MD5, SCRAM) but keeps only hashed passwords refuses it even
+// with the right password, and PLAIN (or LOGIN) then succeeds. So after a
+// refused challenge-response mechanism, only the first plain one offered is left;
+// after a refused PLAIN, LOGIN or token, nothing is.
+void Session::narrowAfterRefusedCredentials()
+{
+    static const QStringList plainFamily = {QStringLiteral("PLAIN"), QStringLiteral("LOGIN")};
+    const bool challengeResponse = m_authMechanism.startsWith(QLatin1String("CRAM-"))
+                                   || m_authMechanism.startsWith(QLatin1String("SCRAM-"))
+                                   || m_authMechanism.startsWith(QLatin1String("DIGEST-"));
+    QStringList left;
+    if (challengeResponse) {
+        for (const QString &m : std::as_const(m_mechanismsToTry)) {
+            if (plainFamily.contains(m)) {
+                left.append(m);
+                break;
+            }
+        }
+    }
+    m_mechanismsToTry = left;
 }
 
 void Session::becomeReady()

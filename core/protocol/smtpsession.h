@@ -247,6 +247,7 @@ private:
     void afterCapabilities();
     void startAuth();
     void tryNextMechanism();
+    void narrowAfterRefusedCredentials();
     void onAuthReply(const Reply &reply);
     void onMailReply(Txn &t, const Reply &reply);
     void onRcptReply(Txn &t, int index, const Reply &reply);

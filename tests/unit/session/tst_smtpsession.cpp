@@ -490,35 +490,44 @@ void tst_SmtpSession::transcript_data()
         E: Ready
     )"));
 
-    row("AUTH refused 535, falls back to the next mechanism", QStringLiteral("tls=implicit ") + creds(),
-        authOpening.arg(u"LOGIN PLAIN") + QStringLiteral(R"(
-        C: AUTH PLAIN AGFsaWNlAFRyMHViNGRvciYz
+    // RFC 4954 6: 535 refuses the credentials. A server keeping only hashed
+    // passwords refuses CRAM-MD5 even with the right one, so PLAIN gets one try ...
+    row("AUTH 535 to CRAM-MD5, then PLAIN once", QStringLiteral("tls=implicit user=tim pass=tanstaaftanstaaf"),
+        authOpening.arg(u"PLAIN LOGIN CRAM-MD5") + QStringLiteral(R"(
+        C: AUTH CRAM-MD5
+        S: 334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+
+        C: dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw
         S: 535 5.7.8 Authentication credentials invalid
-        E: AuthAttempt PLAIN 535 flag=fail
-        C: AUTH LOGIN
-        S: 334 VXNlcm5hbWU6
-        C: YWxpY2U=
-        S: 334 UGFzc3dvcmQ6
-        C: VHIwdWI0ZG9yJjM=
+        E: AuthAttempt CRAM-MD5 535 flag=fail
+        C: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm
         S: 235 2.7.0 ok
-        E: AuthAttempt LOGIN 235 flag=ok
+        E: AuthAttempt PLAIN 235 flag=ok
         E: Ready
-        ! expect mech=LOGIN authenticated=1
+        ! expect mech=PLAIN authenticated=1
     )"));
 
-    row("AUTH refused by every mechanism", QStringLiteral("tls=implicit ") + creds(),
+    // ... and no more: the same password is not replayed through every mechanism
+    // (each refusal counts towards an account lockout).
+    row("AUTH 535 to CRAM-MD5 and PLAIN: LOGIN not tried", QStringLiteral("tls=implicit user=tim pass=tanstaaftanstaaf"),
+        authOpening.arg(u"PLAIN LOGIN CRAM-MD5") + QStringLiteral(R"(
+        C: AUTH CRAM-MD5
+        S: 334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+
+        C: dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw
+        S: 535 5.7.8 no
+        E: AuthAttempt CRAM-MD5 535
+        C: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm
+        S: 535 5.7.8 still no
+        E: AuthAttempt PLAIN 535
+        E: Failed SMTP-AUTH-ERROR "AUTH PLAIN" msg~"CRAM-MD5: 535" msg~"PLAIN: 535" msg~"check the user name"
+        ! expect authenticated=0
+    )"));
+
+    row("AUTH 535 to PLAIN: LOGIN not tried with the same password", QStringLiteral("tls=implicit ") + creds(),
         authOpening.arg(u"LOGIN PLAIN") + QStringLiteral(R"(
         C: AUTH PLAIN AGFsaWNlAFRyMHViNGRvciYz
         S: 535 5.7.8 no
         E: AuthAttempt PLAIN 535
-        C: AUTH LOGIN
-        S: 334 VXNlcm5hbWU6
-        C: YWxpY2U=
-        S: 334 UGFzc3dvcmQ6
-        C: VHIwdWI0ZG9yJjM=
-        S: 535 5.7.8 still no
-        E: AuthAttempt LOGIN 535
-        E: Failed SMTP-AUTH-ERROR "AUTH LOGIN" msg~"PLAIN: 535" msg~"LOGIN: 535" msg~"check the user name"
+        E: Failed SMTP-AUTH-ERROR "AUTH PLAIN" msg~"PLAIN: 535" msg~"check the user name"
         ! expect authenticated=0
     )"));
 
