@@ -1,0 +1,116 @@
+#include "output.h"
+
+#include "exitcodes.h"
+#include "terminal.h"
+
+#include <QCommandLineParser>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace Cli::Output {
+
+QByteArray json(const QVariantMap &map)
+{
+    return QJsonDocument(QJsonObject::fromVariantMap(map)).toJson(QJsonDocument::Indented);
+}
+
+namespace {
+
+QString directionName(TranscriptEntry::Direction d)
+{
+    switch (d) {
+    case TranscriptEntry::Direction::Client: return QStringLiteral("client");
+    case TranscriptEntry::Direction::Server: return QStringLiteral("server");
+    case TranscriptEntry::Direction::Info: return QStringLiteral("info");
+    case TranscriptEntry::Direction::Error: return QStringLiteral("error");
+    }
+    return QStringLiteral("info");
+}
+
+} // namespace
+
+QVariantList transcript(const QList<TranscriptEntry> &entries)
+{
+    QVariantList out;
+    out.reserve(entries.size());
+    for (const TranscriptEntry &e : entries) {
+        out.append(QVariantMap{{QStringLiteral("time_us"), e.timeUs},
+                               {QStringLiteral("dir"), directionName(e.direction)},
+                               {QStringLiteral("tls"), e.encrypted},
+                               {QStringLiteral("text"), e.text}});
+    }
+    return out;
+}
+
+QString transcriptText(const QList<TranscriptEntry> &entries)
+{
+    QString out;
+    for (const TranscriptEntry &e : entries) {
+        out += QStringLiteral("%1 %2 %3 %4\n")
+                   .arg(double(e.timeUs) / 1e6, 7, 'f', 3)
+                   .arg(TranscriptEntry::directionTag(e.direction))
+                   .arg(e.encrypted ? QStringLiteral("[tls]") : QStringLiteral("     "))
+                   .arg(e.text);
+    }
+    return out;
+}
+
+QString reply(const ServerReply &r)
+{
+    if (!r.isValid())
+        return QStringLiteral("(no reply)");
+    QString text = r.desc.section(u'\n', 0, 0);
+    // The text usually starts with the enhanced code already (RFC 3463 / 2034).
+    if (!r.enhanced.isEmpty() && !text.startsWith(r.enhanced))
+        text = r.enhanced + u' ' + text;
+    return QString::number(r.code) + u' ' + text;
+}
+
+void warning(const QString &command, const QString &text)
+{
+    Terminal::err(QStringLiteral("smtpscope %1: warning: %2\n").arg(command, text));
+}
+
+int usageError(const QString &command, const QString &text)
+{
+    Terminal::err(QStringLiteral("smtpscope %1: %2\nTry 'smtpscope %1 --help'.\n").arg(command, text));
+    return ExitUsage;
+}
+
+std::optional<int> parseArguments(QCommandLineParser &parser, const QString &command, const QStringList &arguments)
+{
+    if (!parser.parse(QStringList{QStringLiteral("smtpscope")} + arguments))
+        return usageError(command, parser.errorText());
+    if (parser.isSet(QStringLiteral("help"))) {
+        Terminal::out(parser.helpText() + u'\n' + exitCodeHelp());
+        return ExitOk;
+    }
+    if (!parser.positionalArguments().isEmpty())
+        return usageError(command,
+                          QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().constFirst()));
+    return std::nullopt;
+}
+
+int failure(const QString &command, const QString &text, int exitCode)
+{
+    Terminal::err(QStringLiteral("smtpscope %1: %2\n").arg(command, text));
+    return exitCode;
+}
+
+QString bytes(qint64 n)
+{
+    if (n < 1024)
+        return QStringLiteral("%1 B").arg(n);
+    if (n < 1024 * 1024)
+        return QStringLiteral("%1 KiB").arg(double(n) / 1024.0, 0, 'f', 1);
+    if (n < 1024LL * 1024 * 1024)
+        return QStringLiteral("%1 MiB").arg(double(n) / (1024.0 * 1024.0), 0, 'f', 1);
+    return QStringLiteral("%1 GiB").arg(double(n) / (1024.0 * 1024.0 * 1024.0), 0, 'f', 2);
+}
+
+QString seconds(double s)
+{
+    return QStringLiteral("%1 s").arg(s, 0, 'f', 3);
+}
+
+} // namespace Cli::Output

@@ -1,0 +1,52 @@
+#pragma once
+// What the command line prints: JSON documents for --json (stdout), the
+// transcript for --transcript (stderr), and short human-readable pieces.
+
+#include "client/sendresult.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QVariantList>
+#include <QVariantMap>
+
+#include <optional>
+
+class QCommandLineParser;
+
+namespace Cli::Output {
+
+// Indented JSON text of `map`, ending with a newline.
+[[nodiscard]] QByteArray json(const QVariantMap &map);
+
+// Transcript entries as JSON-friendly maps: {time_us, dir ("client", "server",
+// "info", "error"), tls (bool), text}. The engine already redacted secrets.
+[[nodiscard]] QVariantList transcript(const QList<TranscriptEntry> &entries);
+
+// One line per entry: seconds since the session started, the direction tag
+// (C client, S server, * local info, ! error) and [tls] when inside TLS:
+//   "  0.003 S       220 smtp.test ESMTP"
+//   "  0.011 C [tls] EHLO localhost"
+[[nodiscard]] QString transcriptText(const QList<TranscriptEntry> &entries);
+
+// "250 2.0.0 Ok: queued as X" (the first line of the reply text).
+[[nodiscard]] QString reply(const ServerReply &r);
+
+// One line on stderr: "smtpscope send: warning: TEXT".
+void warning(const QString &command, const QString &text);
+// One line on stderr naming the problem, one pointing to --help; returns the
+// usage exit code.
+[[nodiscard]] int usageError(const QString &command, const QString &text);
+// Parses a subcommand's arguments. Returns the exit code when the command is
+// already done: --help printed (with the exit codes), or a usage error (an
+// unknown option, an unexpected positional argument); nullopt to go on.
+[[nodiscard]] std::optional<int> parseArguments(QCommandLineParser &parser, const QString &command,
+                                                const QStringList &arguments);
+// One line on stderr for a failure; returns `exitCode`.
+int failure(const QString &command, const QString &text, int exitCode);
+
+// "12.3 KiB" style sizes, "1.234 s" style durations.
+[[nodiscard]] QString bytes(qint64 n);
+[[nodiscard]] QString seconds(double s);
+
+} // namespace Cli::Output

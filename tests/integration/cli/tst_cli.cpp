@@ -1,0 +1,966 @@
+// The smtpscope command line end to end: the built binary, run with QProcess,
+// against the real test servers (Postfix + Dovecot from tests/servers/mailserver,
+// and hostile_smtpd.py). What it prints is checked against what the servers
+// really did: the Maildir, the lines the hostile server recorded, and the
+// capabilities the server offers when asked directly. Every exit code is
+// produced by a real situation.
+
+#include "cli/exitcodes.h"
+#include "cli/progressbar.h"
+#include "testservers.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSslConfiguration>
+#include <QSslSocket>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <optional>
+
+namespace {
+
+constexpr int ProcessTimeoutMs = 30000;
+const QString Sender = QStringLiteral("sender@example.test");
+const QString Rcpt = QStringLiteral("rcpt@example.test");
+
+struct Run
+{
+    bool finished = false;
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+
+    [[nodiscard]] QByteArray both() const { return out + err; }
+    [[nodiscard]] QString describe() const
+    {
+        return QStringLiteral("exit %1\nstdout: %2\nstderr: %3")
+            .arg(exitCode)
+            .arg(QString::fromUtf8(out.left(3000)), QString::fromUtf8(err.left(3000)));
+    }
+};
+
+// Runs the binary; $SMTPSCOPE_PASSWORD is removed unless `env` sets it. stdin is a
+// pipe (never a terminal), closed after `input`.
+Run runCli(const QStringList &args, const QMap<QString, QString> &env = {}, const QByteArray &input = {})
+{
+    QProcess p;
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    e.remove(QStringLiteral("SMTPSCOPE_PASSWORD"));
+    for (auto it = env.begin(); it != env.end(); ++it)
+        e.insert(it.key(), it.value());
+    p.setProcessEnvironment(e);
+    p.start(QStringLiteral(SMTPSCOPE_BINARY), args);
+    Run r;
+    if (!p.waitForStarted(10000))
+        return r;
+    if (!input.isEmpty())
+        p.write(input);
+    p.closeWriteChannel();
+    r.finished = p.waitForFinished(ProcessTimeoutMs);
+    if (!r.finished) {
+        p.kill();
+        p.waitForFinished(5000);
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+std::optional<QJsonObject> jsonOf(const Run &r)
+{
+    QJsonParseError error{};
+    const QJsonDocument doc = QJsonDocument::fromJson(r.out, &error);
+    if (error.error != QJsonParseError::NoError || !doc.isObject())
+        return std::nullopt;
+    return doc.object();
+}
+
+#define RUN(var, ...)                                                                                              \
+    const Run var = runCli(__VA_ARGS__);                                                                           \
+    QVERIFY2(var.finished, qPrintable(QStringLiteral("smtpscope did not finish in time\n") + var.describe()))
+
+#define JSON(obj, run)                                                                                              \
+    const std::optional<QJsonObject> obj##Opt = jsonOf(run);                                                      \
+    QVERIFY2(obj##Opt.has_value(), qPrintable(QStringLiteral("stdout is not a JSON object\n") + run.describe())); \
+    const QJsonObject &obj = *obj##Opt
+
+QStringList toStrings(const QJsonValue &v)
+{
+    QStringList out;
+    for (const QJsonValue &x : v.toArray())
+        out.append(x.toString());
+    return out;
+}
+
+// The EHLO keywords a server offers, asked directly (independently of the engine).
+QStringList ehloCapabilities(QTcpSocket &s)
+{
+    auto readReply = [&s]() {
+        QStringList lines;
+        for (;;) {
+            while (!s.canReadLine()) {
+                if (!s.waitForReadyRead(5000))
+                    return lines;
+            }
+            const QString line = QString::fromLatin1(s.readLine()).trimmed();
+            lines.append(line);
+            if (line.size() < 4 || line.at(3) != u'-')
+                return lines;
+        }
+    };
+    (void)readReply(); // greeting
+    s.write("EHLO probe.test\r\n");
+    const QStringList reply = readReply();
+    s.write("QUIT\r\n");
+    s.waitForBytesWritten(2000);
+    QStringList caps;
+    for (qsizetype i = 1; i < reply.size(); ++i)
+        caps.append(reply.at(i).mid(4));
+    return caps;
+}
+
+HostileServer::Options hostileOptions(const QStringList &scenarios, const QString &cert = QStringLiteral("smtp.test"))
+{
+    HostileServer::Options o;
+    o.scenarios = scenarios;
+    o.certName = cert;
+    return o;
+}
+
+// A loopback port on which nothing listens (connect is refused at once).
+quint16 closedPort()
+{
+    QTcpServer s;
+    if (!s.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    const quint16 port = s.serverPort();
+    s.close();
+    return port;
+}
+
+} // namespace
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+
+    void helpAndDocsListEveryExitCode();
+    void badInputIsRefusedBeforeAnyConnection_data();
+    void badInputIsRefusedBeforeAnyConnection();
+    void closedPortIsAConnectionError();
+    void testModePrintsTheWire();
+    void progressBarRendering_data();
+    void progressBarRendering();
+
+    void sendsWithEachSecurityModeAndMechanism_data();
+    void sendsWithEachSecurityModeAndMechanism();
+    void failuresAtTheRealServer_data();
+    void failuresAtTheRealServer();
+    void someRecipientsRefused();
+    void hostileServers_data();
+    void hostileServers();
+    void insecureIsStatedAndRecorded();
+    void secretsOnlyWithShowSecrets();
+    void emlResendRoundTrip();
+    void countSendsOverOneSession();
+    void progressBarOnStderr();
+
+    void probeReportsWhatTheServerOffers();
+    void probeLogin();
+    void probeSendsNothingPastAuth();
+    void probeReportsABadCertificate();
+
+private:
+    QString path(const QString &name) const { return m_dir.filePath(name); }
+    void writeFile(const QString &name, const QByteArray &content);
+    QStringList expand(QStringList args) const;
+
+    QTemporaryDir m_dir;
+};
+
+void TestCli::writeFile(const QString &name, const QByteArray &content)
+{
+    QFile f(path(name));
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    QCOMPARE(f.write(content), content.size());
+}
+
+// Placeholders in data rows, filled in when the servers are known.
+QStringList TestCli::expand(QStringList args) const
+{
+    const MailEnv &env = MailEnv::get();
+    for (QString &a : args) {
+        a.replace(QStringLiteral("%SMTP%"), QString::number(env.smtpPort));
+        a.replace(QStringLiteral("%SMTPS%"), QString::number(env.smtpsPort));
+        a.replace(QStringLiteral("%SUB%"), QString::number(env.submissionPort));
+        a.replace(QStringLiteral("%CA%"), env.caFile);
+        a.replace(QStringLiteral("%REFUSED%"), env.refusedRcpt);
+        a.replace(QStringLiteral("%DIR%"), m_dir.path());
+    }
+    return args;
+}
+
+void TestCli::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QVERIFY(QFileInfo(QStringLiteral(SMTPSCOPE_BINARY)).isExecutable());
+    const MailEnv &env = MailEnv::get();
+    writeFile(QStringLiteral("password"), env.password.toUtf8() + "\n");
+    writeFile(QStringLiteral("wrong-password"), "not-the-password\n");
+    writeFile(QStringLiteral("token"), env.oauthToken + "\n");
+    writeFile(QStringLiteral("bad-token"), env.oauthBadToken + "\n");
+    writeFile(QStringLiteral("no-headers.eml"), "just some text without a header block\n");
+}
+
+// ---------------------------------------------------------------- no server needed
+
+void TestCli::helpAndDocsListEveryExitCode()
+{
+    QFile docs(QStringLiteral(SMTPSCOPE_SOURCE_DIR "/docs/cli.md"));
+    QVERIFY2(docs.open(QIODevice::ReadOnly), "docs/cli.md is missing");
+    const QString doc = QString::fromUtf8(docs.readAll());
+    for (const QStringList &args : {QStringList{}, QStringList{QStringLiteral("send"), QStringLiteral("--help")},
+                                    QStringList{QStringLiteral("probe"), QStringLiteral("--help")}}) {
+        RUN(r, args);
+        QCOMPARE(r.exitCode, 0);
+        for (const Cli::ExitCodeInfo &i : Cli::exitCodes()) {
+            const QString row = QStringLiteral("  %1  %2").arg(i.code).arg(QString::fromLatin1(i.name));
+            QVERIFY2(QString::fromUtf8(r.out).contains(row), qPrintable(row + QStringLiteral(" not in help of ")
+                                                                         + args.join(u' ')));
+        }
+    }
+    QFile readmeFile(QStringLiteral(SMTPSCOPE_SOURCE_DIR "/README.md"));
+    QVERIFY2(readmeFile.open(QIODevice::ReadOnly), "README.md is missing");
+    const QString readme = QString::fromUtf8(readmeFile.readAll());
+    for (const Cli::ExitCodeInfo &i : Cli::exitCodes()) {
+        const QString row = QStringLiteral("| %1 | `%2` |").arg(i.code).arg(QString::fromLatin1(i.name));
+        QVERIFY2(doc.contains(row), qPrintable(row + QStringLiteral(" not in docs/cli.md")));
+        QVERIFY2(readme.contains(row), qPrintable(row + QStringLiteral(" not in README.md")));
+    }
+    // Every option of both commands is documented.
+    for (const QString &command : {QStringLiteral("send"), QStringLiteral("probe")}) {
+        RUN(r, {command, QStringLiteral("--help")});
+        for (const QString &line : QString::fromUtf8(r.out).split(u'\n')) {
+            const QString t = line.trimmed();
+            if (!t.startsWith(QStringLiteral("--")) || t.startsWith(QStringLiteral("--help")))
+                continue;
+            const QString option = t.section(u' ', 0, 0);
+            QVERIFY2(doc.contains(u'`' + option), qPrintable(option + QStringLiteral(" is not in docs/cli.md")));
+        }
+    }
+}
+
+void TestCli::badInputIsRefusedBeforeAnyConnection_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("mentions");
+
+    const QStringList send{QStringLiteral("send"), QStringLiteral("--host"), QStringLiteral("127.0.0.1"),
+                           QStringLiteral("--port"), QStringLiteral("%PORT%")};
+    const QStringList envelope{QStringLiteral("--from"), Sender, QStringLiteral("--to"), Rcpt};
+    const int usage = Cli::ExitUsage;
+    QTest::addRow("unknown-command") << QStringList{QStringLiteral("frobnicate")} << usage << "frobnicate";
+    QTest::addRow("unknown-option") << send + envelope + QStringList{"--frobnicate"} << usage << "frobnicate";
+    QTest::addRow("positional-argument") << send + envelope + QStringList{"stray"} << usage << "stray";
+    QTest::addRow("invalid-to") << send + QStringList{"--from", Sender, "--to", "no-at-sign"} << usage << "--to";
+    QTest::addRow("invalid-from") << send + QStringList{"--from", "a@@b", "--to", Rcpt} << usage << "--from";
+    QTest::addRow("crlf-in-header") << send + envelope + QStringList{"--header", "X-A: b\r\nBcc: evil@example.test"}
+                                    << usage << "--header";
+    QTest::addRow("lf-in-address") << send + envelope + QStringList{"--cc", "c@example.test\nRCPT TO:<evil@x.test>"}
+                                   << usage << "--cc";
+    QTest::addRow("cr-in-subject") << send + envelope + QStringList{"--subject", "a\rb"} << usage << "--subject";
+    QTest::addRow("header-without-colon") << send + envelope + QStringList{"--header", "NoColon"} << usage
+                                          << "--header";
+    QTest::addRow("missing-body-file") << send + envelope + QStringList{"--body-file", "%DIR%/nope.txt"} << usage
+                                       << "--body-file";
+    QTest::addRow("missing-eml") << send + QStringList{"--eml", "%DIR%/nope.eml"} << usage << "--eml";
+    QTest::addRow("eml-with-subject") << send + QStringList{"--eml", "%DIR%/no-headers.eml", "--subject", "x"}
+                                      << usage << "--subject";
+    QTest::addRow("missing-password") << send + envelope + QStringList{"--user", "tester"} << usage << "password";
+    QTest::addRow("missing-password-file") << send + envelope
+                                                  + QStringList{"--user", "tester", "--password-file", "%DIR%/nope"}
+                                           << usage << "--password-file";
+    QTest::addRow("unknown-scheme") << QStringList{"send", "--url", "gopher://127.0.0.1:%PORT%"} + envelope << usage
+                                    << "SMTPCLIENT-UNKNOWN-PROTOCOL";
+    QTest::addRow("url-and-host") << QStringList{"send", "--url", "smtp://127.0.0.1:%PORT%", "--host", "127.0.0.1"}
+                                         + envelope
+                                  << usage << "--host";
+    QTest::addRow("ssl-and-tls") << send + envelope + QStringList{"--ssl", "--tls"} << usage << "--ssl";
+    QTest::addRow("count-zero") << send + envelope + QStringList{"--count", "0"} << usage << "--count";
+    QTest::addRow("bad-timeout") << send + envelope + QStringList{"--read-timeout", "soon"} << usage
+                                 << "--read-timeout";
+    QTest::addRow("bad-port") << QStringList{"send", "--host", "127.0.0.1", "--port", "70000"} + envelope << usage
+                              << "--port";
+    QTest::addRow("bad-ehlo") << send + envelope + QStringList{"--ehlo", "bad name"} << usage << "--ehlo";
+    QTest::addRow("no-recipient") << send + QStringList{"--from", Sender} << usage << "recipient";
+    QTest::addRow("probe-unknown-option") << QStringList{"probe", "--host", "127.0.0.1", "--port", "%PORT%", "--to",
+                                                         Rcpt}
+                                          << usage << "to";
+    // The message itself is wrong: MESSAGE-ERROR, still before any connection.
+    QTest::addRow("missing-attachment") << send + envelope + QStringList{"--attach", "%DIR%/nope.pdf"}
+                                        << int(Cli::ExitMessage) << "attachment";
+    QTest::addRow("eml-without-header-block") << send + QStringList{"--eml", "%DIR%/no-headers.eml"}
+                                              << int(Cli::ExitMessage) << "MESSAGE-ERROR";
+    QTest::addRow("reserved-header") << send + envelope + QStringList{"--header", "Content-Type: text/html"}
+                                     << int(Cli::ExitMessage) << "Content-Type";
+}
+
+void TestCli::badInputIsRefusedBeforeAnyConnection()
+{
+    QFETCH(QStringList, args);
+    QFETCH(int, exitCode);
+    QFETCH(QString, mentions);
+
+    // A real listener: if anything connected, the bad input got too far.
+    QTcpServer listener;
+    QVERIFY(listener.listen(QHostAddress::LocalHost, 0));
+    args = expand(args);
+    for (QString &a : args)
+        a.replace(QStringLiteral("%PORT%"), QString::number(listener.serverPort()));
+
+    RUN(r, args);
+    QVERIFY2(r.exitCode == exitCode, qPrintable(r.describe()));
+    QVERIFY2(r.out.isEmpty(), qPrintable(r.describe()));
+    const QString err = QString::fromUtf8(r.err);
+    QVERIFY2(err.contains(mentions), qPrintable(r.describe()));
+    // One clear line (and, for usage errors, one pointing to --help).
+    QVERIFY2(err.trimmed().split(u'\n').size() <= 2, qPrintable(r.describe()));
+    QVERIFY2(!listener.waitForNewConnection(100), "smtpscope connected although the input was bad");
+}
+
+void TestCli::closedPortIsAConnectionError()
+{
+    const quint16 port = closedPort();
+    QVERIFY(port != 0);
+    const QStringList args{"send", "--host", "127.0.0.1", "--port", QString::number(port), "--connect-timeout",
+                           "5000", "--from", Sender, "--to", Rcpt};
+    RUN(text, args);
+    QVERIFY2(text.exitCode == Cli::ExitConnection, qPrintable(text.describe()));
+    QVERIFY(text.out.isEmpty());
+    QVERIFY2(text.err.contains("failed"), qPrintable(text.describe()));
+
+    RUN(r, args + QStringList{"--json"});
+    QVERIFY2(r.exitCode == Cli::ExitConnection, qPrintable(r.describe()));
+    JSON(doc, r);
+    QCOMPARE(doc.value("cli").toObject().value("exit_code").toInt(), int(Cli::ExitConnection));
+    QCOMPARE(doc.value("cli").toObject().value("exit_name").toString(), QStringLiteral("connection"));
+    QCOMPARE(doc.value("error").toObject().value("category").toString(), QStringLiteral("transport"));
+    QCOMPARE(doc.value("accepted").toBool(true), false);
+}
+
+void TestCli::testModePrintsTheWire()
+{
+    const QStringList args{"send", "--test", "--from", "Ann <" + Sender + ">", "--to", Rcpt, "--bcc",
+                           "hidden@example.test", "--subject", "Wire preview", "--body", "line one\n.dot line",
+                           "--header", "X-Custom: yes"};
+    RUN(r, args);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    const QByteArray wire = r.out;
+    QVERIFY2(wire.startsWith("EHLO localhost\r\n"), qPrintable(r.describe()));
+    QVERIFY(wire.contains("MAIL FROM:<" + Sender.toUtf8() + ">"));
+    QVERIFY(wire.contains("RCPT TO:<" + Rcpt.toUtf8() + ">\r\n"));
+    QVERIFY(wire.contains("RCPT TO:<hidden@example.test>\r\n"));
+    QVERIFY(wire.contains("\r\nSubject: Wire preview\r\n"));
+    QVERIFY(wire.contains("\r\nX-Custom: yes\r\n"));
+    // RFC 5321 4.5.2: a line starting with "." is dot-stuffed on the wire.
+    QVERIFY(wire.contains("\r\n..dot line\r\n"));
+    QVERIFY(wire.contains("\r\n.\r\nQUIT\r\n"));
+    // RFC 5322 3.6.3: Bcc is in the envelope only.
+    const QByteArray data = wire.mid(wire.indexOf("DATA\r\n"));
+    QVERIFY(!data.contains("hidden@example.test"));
+    QVERIFY(wire.contains("test mode"));
+
+    RUN(j, args + QStringList{"--json"});
+    QVERIFY2(j.exitCode == 0, qPrintable(j.describe()));
+    JSON(doc, j);
+    QCOMPARE(doc.value("cli").toObject().value("test").toBool(), true);
+    QCOMPARE(doc.value("accepted").toBool(), true);
+    QVERIFY(doc.value("simulated_wire").toString().contains(QStringLiteral("RCPT TO:<hidden@example.test>")));
+    QCOMPARE(doc.value("RCPT").toObject().keys(), (QStringList{"hidden@example.test", Rcpt}));
+}
+
+void TestCli::progressBarRendering_data()
+{
+    QTest::addColumn<qint64>("done");
+    QTest::addColumn<qint64>("total");
+    QTest::addColumn<double>("seconds");
+    QTest::addColumn<QStringList>("parts");
+    QTest::addRow("start") << qint64(0) << qint64(2 * 1024 * 1024) << 0.0
+                           << QStringList{"[....", "  0%", "0 B / 2.0 MiB", "--:-- left"};
+    QTest::addRow("half-after-2s") << qint64(1024 * 1024) << qint64(2 * 1024 * 1024) << 2.0
+                                   << QStringList{" 50%", "1.0 MiB / 2.0 MiB", "512.0 KiB/s", "0:02 left"};
+    QTest::addRow("slow-minutes") << qint64(1024) << qint64(1024 * 1024) << 1.0
+                                  << QStringList{"  0%", "1.0 KiB/s", "17:03 left"};
+    QTest::addRow("done") << qint64(5000) << qint64(5000) << 1.0 << QStringList{"100%", "done", "#]"};
+    QTest::addRow("overshoot-clamped") << qint64(9000) << qint64(5000) << 1.0 << QStringList{"100%", "done"};
+}
+
+void TestCli::progressBarRendering()
+{
+    QFETCH(qint64, done);
+    QFETCH(qint64, total);
+    QFETCH(double, seconds);
+    QFETCH(QStringList, parts);
+    const QString line = Cli::ProgressBar::render(done, total, seconds, 79);
+    for (const QString &part : parts)
+        QVERIFY2(line.contains(part), qPrintable(line + QStringLiteral(" lacks ") + part));
+    QVERIFY2(line.size() <= 79, qPrintable(line));
+    const qsizetype barEnd = line.indexOf(u']');
+    QVERIFY(barEnd > 10);
+    const int hashes = int(line.left(barEnd).count(u'#'));
+    QCOMPARE(hashes, int(double(qMin(done, total)) / double(total) * double(barEnd - 1)));
+}
+
+// ---------------------------------------------------------------- real servers
+
+void TestCli::sendsWithEachSecurityModeAndMechanism_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("security");
+    QTest::addColumn<bool>("encrypted");
+    QTest::addColumn<QString>("mechanism"); // empty: no AUTH
+    QTest::addColumn<bool>("passwordInEnv");
+
+    const QStringList smtp{"--host", "127.0.0.1", "--port", "%SMTP%"};
+    const QStringList sub{"--host", "127.0.0.1", "--port", "%SUB%", "--tls", "--user", "tester"};
+    const QStringList pw{"--password-file", "%DIR%/password"};
+    QTest::addRow("plain-no-starttls") << smtp + QStringList{"--no-starttls"} << "plain" << false << "" << false;
+    QTest::addRow("opportunistic") << smtp << "starttls-opportunistic" << true << "" << false;
+    QTest::addRow("starttls-required") << smtp + QStringList{"--tls"} << "starttls" << true << "" << false;
+    QTest::addRow("implicit-tls") << QStringList{"--host", "127.0.0.1", "--port", "%SMTPS%", "--ssl"} << "implicit-tls"
+                                  << true << "" << false;
+    QTest::addRow("url-smtps") << QStringList{"--url", "smtps://127.0.0.1:%SMTPS%"} << "implicit-tls" << true << ""
+                               << false;
+    QTest::addRow("url-esmtptls-env-password")
+        << QStringList{"--url", "esmtptls://127.0.0.1:%SUB%", "--user", "tester"} << "starttls" << true
+        << "SCRAM-SHA-256" << true;
+    QTest::addRow("plain") << sub + pw + QStringList{"--auth", "PLAIN"} << "starttls" << true << "PLAIN" << false;
+    QTest::addRow("login-env-password") << sub + QStringList{"--auth", "LOGIN"} << "starttls" << true << "LOGIN"
+                                        << true;
+    QTest::addRow("cram-md5") << sub + pw + QStringList{"--auth", "cram-md5"} << "starttls" << true << "CRAM-MD5"
+                              << false;
+    QTest::addRow("scram-sha-1") << sub + pw + QStringList{"--auth", "SCRAM-SHA-1"} << "starttls" << true
+                                 << "SCRAM-SHA-1" << false;
+    QTest::addRow("strongest-by-default") << sub + pw << "starttls" << true << "SCRAM-SHA-256" << false;
+    QTest::addRow("xoauth2") << sub + QStringList{"--oauth-token-file", "%DIR%/token", "--auth", "XOAUTH2"}
+                             << "starttls" << true << "XOAUTH2" << false;
+    QTest::addRow("oauthbearer") << sub + QStringList{"--oauth-token-file", "%DIR%/token", "--auth", "OAUTHBEARER"}
+                                 << "starttls" << true << "OAUTHBEARER" << false;
+    QTest::addRow("smtps-auth-plain") << QStringList{"--host", "127.0.0.1", "--port", "%SMTPS%", "--ssl", "--user",
+                                                     "tester", "--auth", "PLAIN"}
+                                             + pw
+                                      << "implicit-tls" << true << "PLAIN" << false;
+}
+
+void TestCli::sendsWithEachSecurityModeAndMechanism()
+{
+    REQUIRE_MAILENV();
+    QFETCH(QStringList, args);
+    QFETCH(QString, security);
+    QFETCH(bool, encrypted);
+    QFETCH(QString, mechanism);
+    QFETCH(bool, passwordInEnv);
+    const MailEnv &env = MailEnv::get();
+
+    const QByteArray marker = uniqueMarker();
+    const QStringList all = QStringList{"send"} + expand(args)
+        + QStringList{"--cafile", env.caFile, "--from", Sender, "--to", Rcpt, "--subject", "mode test", "--body",
+                      "hello\n", "--header", "X-Test-Id: " + QString::fromLatin1(marker), "--json"};
+    QMap<QString, QString> extraEnv;
+    if (passwordInEnv)
+        extraEnv.insert(QStringLiteral("SMTPSCOPE_PASSWORD"), env.password);
+    RUN(r, all, extraEnv);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    JSON(doc, r);
+    QCOMPARE(doc.value("accepted").toBool(), true);
+    QCOMPARE(doc.value("security").toString(), security);
+    QCOMPARE(doc.value("encrypted").toBool(), encrypted);
+    QCOMPARE(doc.value("RCPT").toObject().value(Rcpt).toObject().value("code").toInt(), 250);
+    QCOMPARE(doc.value("MSGID").toObject().value("code").toInt(), 250);
+    QCOMPARE(doc.value("QUIT").toObject().value("code").toInt(), 221);
+    QCOMPARE(doc.value("greeting").toObject().value("code").toInt(), 220);
+    QVERIFY(doc.value("EHLO").isObject());
+    QVERIFY(!doc.value("transcript").toArray().isEmpty());
+    QVERIFY(doc.value("usage").toObject().value("bytes_sent").toInteger() > 0);
+    const QStringList steps = [&] {
+        QStringList s;
+        for (const QJsonValue &t : doc.value("timings").toArray())
+            s.append(t.toObject().value("step").toString());
+        return s;
+    }();
+    QVERIFY2(steps.contains(QStringLiteral("connect")) && steps.contains(QStringLiteral("greeting")),
+             qPrintable(steps.join(u',')));
+    QCOMPARE(doc.value("cli").toObject().value("exit_code").toInt(), 0);
+    if (encrypted) {
+        const QJsonObject tls = doc.value("tls").toObject();
+        QVERIFY(tls.value("protocol").toString().startsWith(QStringLiteral("TLSv1.")));
+        QCOMPARE(tls.value("verified").toBool(), true);
+    } else {
+        QVERIFY(!doc.contains("tls"));
+    }
+    if (!mechanism.isEmpty()) {
+        const QJsonArray auth = doc.value("auth").toArray();
+        QVERIFY(!auth.isEmpty());
+        QCOMPARE(auth.last().toObject().value("mechanism").toString(), mechanism);
+        QCOMPARE(auth.last().toObject().value("code").toInt(), 235);
+    } else {
+        QVERIFY(!doc.contains("auth"));
+    }
+    // No secret on either stream without --show-secrets.
+    QVERIFY(!r.both().contains(env.password.toUtf8()));
+    QVERIFY(!r.both().contains(env.oauthToken));
+
+    // What the server did: one delivery, received over the expected channel.
+    const QList<QByteArray> got = Maildir::waitFor(env.maildir, marker, 1);
+    QCOMPARE(got.size(), 1);
+    const QByteArray delivered = got.constFirst();
+    // Postfix: "by smtp.test (Postfix) with ESMTPSA id ..." (RFC 3848 protocol types).
+    const QByteArray by = "(Postfix) with ";
+    const QByteArray with = delivered.mid(delivered.indexOf(by) + by.size()).split(' ').value(0);
+    const QByteArray expected = mechanism.isEmpty() ? (encrypted ? "ESMTPS" : "ESMTP") : "ESMTPSA";
+    QVERIFY2(with == expected, delivered.left(800).constData());
+    QVERIFY(delivered.contains("Subject: mode test"));
+}
+
+void TestCli::failuresAtTheRealServer_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("category");
+
+    const QStringList sub{"--host", "127.0.0.1", "--port", "%SUB%", "--tls", "--cafile", "%CA%"};
+    const QStringList envelope{"--from", Sender, "--to", Rcpt};
+    QTest::addRow("wrong-password") << sub + QStringList{"--user", "tester", "--password-file", "%DIR%/wrong-password"}
+                                           + envelope
+                                    << int(Cli::ExitAuth) << "auth";
+    QTest::addRow("bad-token") << sub + QStringList{"--user", "tester", "--oauth-token-file", "%DIR%/bad-token",
+                                                    "--auth", "XOAUTH2"}
+                                      + envelope
+                               << int(Cli::ExitAuth) << "auth";
+    QTest::addRow("auth-without-tls") << QStringList{"--host", "127.0.0.1", "--port", "%SMTP%", "--no-starttls",
+                                                     "--user", "tester", "--password-file", "%DIR%/password"}
+                                             + envelope
+                                      << int(Cli::ExitAuth) << "auth";
+    QTest::addRow("untrusted-certificate") << QStringList{"--host", "127.0.0.1", "--port", "%SMTPS%", "--ssl"}
+                                                  + envelope
+                                           << int(Cli::ExitTls) << "tls";
+    QTest::addRow("wrong-tls-name") << QStringList{"--host", "127.0.0.1", "--port", "%SMTPS%", "--ssl", "--cafile",
+                                                   "%CA%", "--tls-name", "other.test"}
+                                           + envelope
+                                    << int(Cli::ExitTls) << "tls";
+    QTest::addRow("all-refused") << QStringList{"--host", "127.0.0.1", "--port", "%SMTP%", "--cafile", "%CA%", "--from",
+                                                Sender, "--to", "%REFUSED%"}
+                                 << int(Cli::ExitRejected) << "reply";
+    // The submission port takes mail only from authenticated clients (554 5.7.1 at RCPT).
+    QTest::addRow("submission-without-login") << sub + envelope << int(Cli::ExitRejected) << "reply";
+}
+
+void TestCli::failuresAtTheRealServer()
+{
+    REQUIRE_MAILENV();
+    QFETCH(QStringList, args);
+    QFETCH(int, exitCode);
+    QFETCH(QString, category);
+    const MailEnv &env = MailEnv::get();
+    const QByteArray marker = uniqueMarker();
+    const QStringList all = QStringList{"send"} + expand(args)
+        + QStringList{"--header", "X-Test-Id: " + QString::fromLatin1(marker), "--read-timeout", "5000"};
+
+    RUN(text, all);
+    QVERIFY2(text.exitCode == exitCode, qPrintable(text.describe()));
+    QVERIFY2(text.out.isEmpty(), qPrintable(text.describe()));
+    QVERIFY2(text.err.contains("failed:"), qPrintable(text.describe()));
+
+    RUN(r, all + QStringList{"--json"});
+    QVERIFY2(r.exitCode == exitCode, qPrintable(r.describe()));
+    JSON(doc, r);
+    QCOMPARE(doc.value("cli").toObject().value("exit_code").toInt(), exitCode);
+    QCOMPARE(doc.value("error").toObject().value("category").toString(), category);
+    QCOMPARE(doc.value("accepted").toBool(true), false);
+    QVERIFY(!r.both().contains(env.password.toUtf8()));
+    // Nothing was delivered.
+    QCOMPARE(Maildir::waitFor(env.maildir, marker, 1, 300).size(), 0);
+}
+
+void TestCli::someRecipientsRefused()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    const QByteArray marker = uniqueMarker();
+    const QStringList args{"send", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile",
+                           env.caFile, "--from", Sender, "--to", Rcpt, "--to", env.refusedRcpt, "--header",
+                           "X-Test-Id: " + QString::fromLatin1(marker)};
+    RUN(text, args);
+    QVERIFY2(text.exitCode == Cli::ExitSomeRefused, qPrintable(text.describe()));
+    const QString line = QString::fromUtf8(text.out).trimmed();
+    QVERIFY2(!line.contains(u'\n'), qPrintable(text.describe()));
+    QVERIFY2(line.contains(QStringLiteral("1 of 2")) && line.contains(QStringLiteral("refused: ") + env.refusedRcpt)
+                 && line.contains(QStringLiteral("550 5.1.1")),
+             qPrintable(line));
+
+    RUN(r, args + QStringList{"--json"});
+    QVERIFY2(r.exitCode == Cli::ExitSomeRefused, qPrintable(r.describe()));
+    JSON(doc, r);
+    const QJsonObject rcpt = doc.value("RCPT").toObject();
+    QCOMPARE(rcpt.value(Rcpt).toObject().value("code").toInt(), 250);
+    QCOMPARE(rcpt.value(env.refusedRcpt).toObject().value("code").toInt(), 550);
+    QCOMPARE(rcpt.value(env.refusedRcpt).toObject().value("enhanced").toString(), QStringLiteral("5.1.1"));
+    QCOMPARE(doc.value("accepted").toBool(), true);
+    QCOMPARE(doc.value("cli").toObject().value("exit_name").toString(), QStringLiteral("some-refused"));
+
+    // Two sends, each delivered to the accepted recipient only.
+    const QList<QByteArray> got = Maildir::waitFor(env.maildir, marker, 2);
+    QCOMPARE(got.size(), 2);
+    for (const QByteArray &m : got)
+        QCOMPARE(Maildir::header(m, "X-Original-To"), Rcpt.toUtf8());
+}
+
+void TestCli::hostileServers_data()
+{
+    QTest::addColumn<QStringList>("scenarios");
+    QTest::addColumn<QString>("cert");
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("category");
+
+    const QStringList tls{"--tls"};
+    QTest::addRow("starttls-not-offered") << QStringList{"no-starttls"} << "smtp.test" << tls << int(Cli::ExitTls)
+                                          << "tls";
+    QTest::addRow("starttls-refused") << QStringList{"starttls-454"} << "smtp.test" << tls << int(Cli::ExitTls)
+                                      << "tls";
+    QTest::addRow("wrong-certificate") << QStringList{"ok"} << "other.test" << tls << int(Cli::ExitTls) << "tls";
+    QTest::addRow("injection-after-starttls") << QStringList{"inject-after-starttls"} << "smtp.test" << tls
+                                              << int(Cli::ExitTls) << "tls";
+    QTest::addRow("message-rejected") << QStringList{"reply-at=DOT:554 5.6.0 rejected by policy"} << "smtp.test"
+                                      << tls << int(Cli::ExitRejected) << "reply";
+    QTest::addRow("sender-rejected") << QStringList{"reply-at=MAIL:550 5.7.1 sender blocked"} << "smtp.test" << tls
+                                     << int(Cli::ExitRejected) << "reply";
+    QTest::addRow("malformed-reply") << QStringList{"mismatched-multiline"} << "smtp.test" << QStringList{}
+                                     << int(Cli::ExitProtocol) << "protocol";
+    QTest::addRow("silent-server") << QStringList{"silent-at=DATA"} << "smtp.test"
+                                   << QStringList{"--tls", "--read-timeout", "1000"} << int(Cli::ExitConnection)
+                                   << "transport";
+    QTest::addRow("closed-mid-data") << QStringList{"close-mid-data"} << "smtp.test" << tls
+                                     << int(Cli::ExitConnection) << "transport";
+    QTest::addRow("auth-refused") << QStringList{"ok"} << "smtp.test"
+                                  << QStringList{"--tls", "--user", "tester", "--password-file",
+                                                 "%DIR%/wrong-password"}
+                                  << int(Cli::ExitAuth) << "auth";
+}
+
+void TestCli::hostileServers()
+{
+    REQUIRE_MAILENV();
+    QFETCH(QStringList, scenarios);
+    QFETCH(QString, cert);
+    QFETCH(QStringList, args);
+    QFETCH(int, exitCode);
+    QFETCH(QString, category);
+
+    HostileServer server;
+    QString startError;
+    QVERIFY2(server.start(hostileOptions(scenarios, cert), &startError), qPrintable(startError));
+    RUN(r, QStringList{"send", "--host", "127.0.0.1", "--port", QString::number(server.port()), "--cafile",
+                       MailEnv::get().caFile, "--tls-name", "smtp.test", "--from", Sender, "--to", Rcpt,
+                       "--connect-timeout", "5000", "--json"}
+               + expand(args));
+    QVERIFY2(r.exitCode == exitCode, qPrintable(r.describe()));
+    JSON(doc, r);
+    QCOMPARE(doc.value("error").toObject().value("category").toString(), category);
+    QCOMPARE(doc.value("cli").toObject().value("exit_code").toInt(), exitCode);
+    if (exitCode == Cli::ExitTls) {
+        // No silent downgrade: nothing after STARTTLS went in the clear.
+        QVERIFY(!server.received(QStringLiteral("MAIL"), QStringLiteral("plain")));
+        QVERIFY(!server.received(QStringLiteral("AUTH")));
+    }
+}
+
+void TestCli::insecureIsStatedAndRecorded()
+{
+    REQUIRE_MAILENV();
+    HostileServer server;
+    QString startError;
+    QVERIFY2(server.start(hostileOptions({QStringLiteral("ok")}, QStringLiteral("other.test")), &startError),
+             qPrintable(startError));
+    const QStringList args{"send", "--host", "127.0.0.1", "--port", QString::number(server.port()), "--tls",
+                           "--insecure", "--from", Sender, "--to", Rcpt};
+    RUN(text, args);
+    QVERIFY2(text.exitCode == 0, qPrintable(text.describe()));
+    QVERIFY2(text.err.contains("--insecure"), qPrintable(text.describe()));
+    QVERIFY2(text.out.contains("NOT verified"), qPrintable(text.describe()));
+
+    RUN(r, args + QStringList{"--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    QVERIFY(r.err.contains("--insecure"));
+    JSON(doc, r);
+    QCOMPARE(doc.value("tls").toObject().value("insecure").toBool(), true);
+    QCOMPARE(doc.value("tls").toObject().value("verified").toBool(true), false);
+    QVERIFY(!doc.value("tls").toObject().value("errors").toArray().isEmpty());
+    QCOMPARE(doc.value("cli").toObject().value("insecure").toBool(), true);
+    QCOMPARE(server.events(QStringLiteral("data-bytes")).size(), 2); // two sends, two messages
+}
+
+void TestCli::secretsOnlyWithShowSecrets()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    // RFC 4616: AUTH PLAIN carries base64("\0user\0password").
+    const QByteArray plainPayload = QByteArray("\0tester\0", 8).append(env.password.toUtf8()).toBase64();
+    const QStringList args{"send", "--host", "127.0.0.1", "--port", QString::number(env.submissionPort), "--tls",
+                           "--cafile", env.caFile, "--user", "tester", "--password-file", path("password"), "--auth",
+                           "PLAIN", "--from", Sender, "--to", Rcpt, "--transcript", "--json"};
+    RUN(hidden, args);
+    QVERIFY2(hidden.exitCode == 0, qPrintable(hidden.describe()));
+    QVERIFY(hidden.err.contains("AUTH PLAIN"));
+    QVERIFY(!hidden.both().contains(plainPayload));
+    QVERIFY(!hidden.both().contains(env.password.toUtf8()));
+
+    RUN(shown, args + QStringList{"--show-secrets"});
+    QVERIFY2(shown.exitCode == 0, qPrintable(shown.describe()));
+    QVERIFY2(shown.err.contains(plainPayload), qPrintable(shown.describe()));
+
+    // A password inside --url: accepted with a warning, never printed back.
+    RUN(url, QStringList{"send", "--url",
+                         QStringLiteral("esmtptls://tester:%1@127.0.0.1:%2").arg(env.password).arg(env.submissionPort),
+                         "--cafile", env.caFile, "--from", Sender, "--to", Rcpt, "--transcript"});
+    QVERIFY2(url.exitCode == 0, qPrintable(url.describe()));
+    QVERIFY(url.err.contains("visible to other local users"));
+    QVERIFY(!url.both().contains(env.password.toUtf8()));
+}
+
+void TestCli::emlResendRoundTrip()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    const QByteArray marker = uniqueMarker();
+    // LF line ends on disk: the engine makes them CRLF (RFC 5322 2.3); Bcc is dropped.
+    QByteArray eml = testMessage(marker, Sender, {Rcpt}, "first line\n.leading dot\nlast line\n",
+                                 "eml round trip");
+    eml.replace("\r\n", "\n");
+    eml.insert(eml.indexOf("Subject:"), "Bcc: blind@example.test\n");
+    writeFile(QStringLiteral("original.eml"), eml);
+
+    RUN(r, {"send", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile", env.caFile, "--eml",
+            path("original.eml"), "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    JSON(doc, r);
+    // The envelope came from the headers: To and Bcc.
+    QCOMPARE(doc.value("RCPT").toObject().keys(), (QStringList{"blind@example.test", Rcpt}));
+    QCOMPARE(doc.value("subject").toString(), QStringLiteral("eml round trip"));
+
+    QList<QByteArray> got = Maildir::waitFor(env.maildir, marker, 2);
+    QCOMPARE(got.size(), 2);
+    QByteArray expected = eml;
+    expected.remove(expected.indexOf("Bcc:"), expected.indexOf('\n', expected.indexOf("Bcc:")) + 1
+                                                   - expected.indexOf("Bcc:"));
+    for (const QByteArray &m : got)
+        QCOMPARE(Maildir::submittedPart(m, "X-Test-Id:"), expected);
+
+    // Resend what was delivered, to another recipient given on the command line:
+    // it arrives again unchanged.
+    writeFile(QStringLiteral("delivered.eml"), Maildir::submittedPart(got.constFirst(), "X-Test-Id:"));
+    const QString second = QStringLiteral("second@example.test");
+    RUN(again, {"send", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile", env.caFile,
+                "--eml", path("delivered.eml"), "--to", second});
+    QVERIFY2(again.exitCode == 0, qPrintable(again.describe()));
+    got = Maildir::waitFor(env.maildir, marker, 3);
+    QCOMPARE(got.size(), 3);
+    bool found = false;
+    for (const QByteArray &m : got) {
+        if (Maildir::header(m, "X-Original-To") == second.toUtf8()) {
+            found = true;
+            QCOMPARE(Maildir::submittedPart(m, "X-Test-Id:"), expected);
+        }
+    }
+    QVERIFY(found);
+}
+
+void TestCli::countSendsOverOneSession()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    const QByteArray marker = uniqueMarker();
+    constexpr int Count = 100;
+    RUN(r, {"send", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile", env.caFile, "--from",
+            Sender, "--to", Rcpt, "--header", "X-Test-Id: " + QString::fromLatin1(marker), "--count",
+            QString::number(Count), "--json", "--transcript"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    JSON(doc, r);
+    const QJsonObject cli = doc.value("cli").toObject();
+    QCOMPARE(cli.value("messages").toInt(), Count);
+    QCOMPARE(cli.value("accepted_messages").toInt(), Count);
+    QVERIFY(cli.value("messages_per_second").toDouble() > 0.0);
+    QVERIFY(cli.value("elapsed").toDouble() > 0.0);
+    const QJsonArray messages = doc.value("messages").toArray();
+    QCOMPARE(messages.size(), Count);
+    for (const QJsonValue &m : messages)
+        QCOMPARE(m.toObject().value("MSGID").toObject().value("code").toInt(), 250);
+    // One session: one greeting, one STARTTLS, one QUIT in the transcript.
+    QCOMPARE(r.err.count("S       220 smtp.test"), 1);
+    QCOMPARE(r.err.count("C       STARTTLS"), 1);
+    QCOMPARE(r.err.count("QUIT"), 1);
+    QCOMPARE(Maildir::waitFor(env.maildir, marker, Count, 30000).size(), Count);
+}
+
+void TestCli::progressBarOnStderr()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    QByteArray body;
+    while (body.size() < 3 * 1024 * 1024)
+        body += "All work and no play makes a long message for the progress bar.\n";
+    writeFile(QStringLiteral("large.txt"), body);
+    const QStringList args{"send", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile",
+                           env.caFile, "--from", Sender, "--to", Rcpt, "--body-file", path("large.txt")};
+    RUN(always, args + QStringList{"--progress", "always"});
+    QVERIFY2(always.exitCode == 0, qPrintable(always.describe()));
+    QVERIFY2(always.err.contains("100%") && always.err.contains("done") && always.err.contains("MiB"),
+             qPrintable(always.describe()));
+    QVERIFY(!always.out.contains("%")); // stdout holds only the summary
+    // auto: stderr is a pipe here, not a terminal: no bar.
+    RUN(automatic, args);
+    QVERIFY2(automatic.exitCode == 0, qPrintable(automatic.describe()));
+    QVERIFY2(!automatic.err.contains("["), qPrintable(automatic.describe()));
+}
+
+// ---------------------------------------------------------------- probe
+
+void TestCli::probeReportsWhatTheServerOffers()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+
+    // What the server offers, asked directly: EHLO in the clear, and over implicit TLS.
+    QTcpSocket plain;
+    plain.connectToHost(QHostAddress::LocalHost, env.smtpPort);
+    QVERIFY(plain.waitForConnected(5000));
+    const QStringList offeredPlain = ehloCapabilities(plain);
+    QSslSocket secure;
+    QSslConfiguration config = QSslConfiguration::defaultConfiguration();
+    config.setCaCertificates(QSslCertificate::fromPath(env.caFile));
+    secure.setSslConfiguration(config);
+    secure.setPeerVerifyName(env.certName);
+    secure.connectToHostEncrypted(QStringLiteral("127.0.0.1"), env.smtpsPort);
+    QVERIFY2(secure.waitForEncrypted(5000), qPrintable(secure.errorString()));
+    const QStringList offeredTls = ehloCapabilities(secure);
+    QVERIFY(offeredPlain.contains(QStringLiteral("STARTTLS")));
+    QStringList mechanisms;
+    for (const QString &c : offeredTls) {
+        if (c.startsWith(QStringLiteral("AUTH ")))
+            mechanisms = c.mid(5).split(u' ', Qt::SkipEmptyParts);
+    }
+    QVERIFY(!mechanisms.isEmpty());
+
+    RUN(r, {"probe", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile", env.caFile,
+            "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    JSON(doc, r);
+    QCOMPARE(toStrings(doc.value("capabilities_before_tls")), offeredPlain);
+    QCOMPARE(toStrings(doc.value("capabilities")), offeredTls);
+    QCOMPARE(toStrings(doc.value("auth_mechanisms")), mechanisms);
+    QCOMPARE(doc.value("greeting").toObject().value("code").toInt(), 220);
+    QCOMPARE(doc.value("QUIT").toObject().value("code").toInt(), 221);
+    QCOMPARE(doc.value("addresses").toArray().first().toObject().value("address").toString(),
+             QStringLiteral("127.0.0.1"));
+    const QJsonObject tls = doc.value("tls").toObject();
+    QCOMPARE(tls.value("protocol").toString(), secure.sessionProtocol() == QSsl::TlsV1_3
+                                                   ? QStringLiteral("TLSv1.3")
+                                                   : tls.value("protocol").toString());
+    QVERIFY(!tls.value("cipher").toString().isEmpty());
+    const QJsonArray chain = tls.value("chain").toArray();
+    QCOMPARE(chain.size(), secure.peerCertificateChain().size());
+    QCOMPARE(chain.first().toObject().value("sha256").toString(),
+             QString::fromLatin1(secure.peerCertificate().digest(QCryptographicHash::Sha256).toHex(':').toUpper()));
+    const QJsonObject check = doc.value("certificate_check").toObject();
+    QCOMPARE(check.value("name_matches").toBool(), true);
+    QCOMPARE(check.value("verified").toBool(), true);
+    QCOMPARE(check.value("valid_now").toArray().first().toBool(), true);
+    QCOMPARE(doc.value("login").toObject().value("attempted").toBool(true), false);
+    QStringList steps;
+    for (const QJsonValue &t : doc.value("timings").toArray())
+        steps.append(t.toObject().value("step").toString());
+    for (const char *step : {"connect", "greeting", "EHLO", "STARTTLS", "tls"})
+        QVERIFY2(steps.contains(QString::fromLatin1(step)), qPrintable(steps.join(u',')));
+
+    // The same in text.
+    RUN(text, {"probe", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile", env.caFile});
+    QVERIFY2(text.exitCode == 0, qPrintable(text.describe()));
+    const QString out = QString::fromUtf8(text.out);
+    QVERIFY2(out.contains(QStringLiteral("AUTH offered   ") + mechanisms.join(QStringLiteral(", "))), qPrintable(out));
+    QVERIFY2(out.contains(QStringLiteral("verified, name 127.0.0.1 matches")), qPrintable(out));
+    QVERIFY2(out.contains(QStringLiteral("before TLS")), qPrintable(out));
+}
+
+void TestCli::probeLogin()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    const QStringList base{"probe", "--host", "127.0.0.1", "--port", QString::number(env.submissionPort), "--tls",
+                           "--cafile", env.caFile, "--user", "tester", "--json"};
+    RUN(ok, base + QStringList{"--password-file", path("password")});
+    QVERIFY2(ok.exitCode == 0, qPrintable(ok.describe()));
+    JSON(good, ok);
+    QCOMPARE(good.value("login").toObject().value("succeeded").toBool(), true);
+    QCOMPARE(good.value("login").toObject().value("mechanism").toString(), QStringLiteral("SCRAM-SHA-256"));
+    QVERIFY(!ok.both().contains(env.password.toUtf8()));
+
+    RUN(bad, base + QStringList{"--password-file", path("wrong-password")});
+    QVERIFY2(bad.exitCode == Cli::ExitAuth, qPrintable(bad.describe()));
+    JSON(refused, bad);
+    QCOMPARE(refused.value("login").toObject().value("attempted").toBool(), true);
+    QCOMPARE(refused.value("login").toObject().value("succeeded").toBool(true), false);
+    QCOMPARE(refused.value("error").toObject().value("category").toString(), QStringLiteral("auth"));
+}
+
+void TestCli::probeSendsNothingPastAuth()
+{
+    REQUIRE_MAILENV();
+    HostileServer server;
+    QString startError;
+    QVERIFY2(server.start(hostileOptions({QStringLiteral("ok")}), &startError), qPrintable(startError));
+    RUN(r, {"probe", "--host", "127.0.0.1", "--port", QString::number(server.port()), "--tls", "--cafile",
+            MailEnv::get().caFile, "--user", "tester", "--password-file", path("password"), "--transcript"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    const QStringList lines = server.lines();
+    QVERIFY2(!lines.isEmpty() && lines.last() == u"QUIT", qPrintable(lines.join(u'|')));
+    for (const QString &l : lines) {
+        for (const char *verb : {"MAIL", "RCPT", "DATA", "BDAT"})
+            QVERIFY2(!l.startsWith(QString::fromLatin1(verb), Qt::CaseInsensitive), qPrintable(l));
+    }
+    QVERIFY(server.received(QStringLiteral("AUTH"), QStringLiteral("tls")));
+    QVERIFY(r.out.contains("succeeded as tester"));
+    QVERIFY(r.err.contains("C [tls] QUIT"));
+}
+
+void TestCli::probeReportsABadCertificate()
+{
+    REQUIRE_MAILENV();
+    HostileServer server;
+    QString startError;
+    QVERIFY2(server.start(hostileOptions({QStringLiteral("ok")}, QStringLiteral("other.test")), &startError),
+             qPrintable(startError));
+    RUN(r, {"probe", "--host", "127.0.0.1", "--port", QString::number(server.port()), "--tls", "--cafile",
+            MailEnv::get().caFile, "--json"});
+    QVERIFY2(r.exitCode == Cli::ExitTls, qPrintable(r.describe()));
+    JSON(doc, r);
+    const QJsonObject check = doc.value("certificate_check").toObject();
+    QCOMPARE(check.value("name_matches").toBool(true), false);
+    QCOMPARE(check.value("verified").toBool(true), false);
+    const QJsonArray chain = doc.value("tls").toObject().value("chain").toArray();
+    QVERIFY(!chain.isEmpty());
+    QVERIFY(toStrings(chain.first().toObject().value("sans")).contains(QStringLiteral("DNS:other.test")));
+    QCOMPARE(doc.value("error").toObject().value("category").toString(), QStringLiteral("tls"));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
