@@ -6,6 +6,7 @@
 #include "terminal.h"
 
 #include <QCoreApplication>
+#include <QLoggingCategory>
 
 namespace Cli {
 
@@ -30,6 +31,11 @@ QString generalHelp()
 
 int run(const QStringList &arguments)
 {
+    // The engine's own log lines would repeat, unformatted, what the command
+    // reports (and a script would read them as output). QT_LOGGING_RULES, when
+    // set, still turns them on for debugging.
+    if (qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
+        QLoggingCategory::setFilterRules(QStringLiteral("smtpscope.*=false"));
     if (arguments.size() < 2) {
         Terminal::out(generalHelp());
         return ExitOk;
