@@ -564,10 +564,13 @@ void Driver::handle(const Smtp::SessionEvent &e)
         }
         if (started >= 0) {
             const StepTiming st{step, nowUs() - started};
-            if (Message *m = messageForTxn(e.txn))
-                m->result.timings.append(st);
+            Message *m = messageForTxn(e.txn);
+            QList<StepTiming> &timings = m ? m->result.timings : m_info.timings;
+            // A SASL exchange takes several round trips (RFC 4954 4): one AUTH step.
+            if (e.verb == "AUTH" && !timings.isEmpty() && timings.constLast().step == step)
+                timings.last().us += st.us;
             else
-                m_info.timings.append(st);
+                timings.append(st);
         }
         if (m_options.eventQueue)
             pushSmtpEvent(SocketEvent::ReplyReceived, {{QStringLiteral("code"), e.reply.code},
@@ -721,9 +724,21 @@ void Driver::finish(SmtpError error)
     m_info.tls.verificationEnabled = !m_options.insecure;
     m_info.encrypted = m_session && m_session->isEncrypted() && !m_options.testMode;
     if (m_transport && !m_simulator) {
+        // In the order they happened: lookup and connect first, the TLS
+        // handshake after connect (implicit TLS) or after STARTTLS's reply.
         const QVariantMap t = m_transport->timings();
-        for (auto it = t.begin(); it != t.end(); ++it)
-            m_info.timings.prepend({it.key(), it.value().toLongLong()});
+        QList<StepTiming> &timings = m_info.timings;
+        qsizetype at = 0;
+        for (const QString &key : {QStringLiteral("lookup"), QStringLiteral("connect")}) {
+            if (t.contains(key))
+                timings.insert(at++, {key, t.value(key).toLongLong()});
+        }
+        if (t.contains(QStringLiteral("tls"))) {
+            const auto starttls = std::find_if(timings.cbegin(), timings.cend(),
+                                               [](const StepTiming &st) { return st.step == u"STARTTLS"; });
+            timings.insert(starttls == timings.cend() ? at : (starttls - timings.cbegin()) + 1,
+                           {QStringLiteral("tls"), t.value(QStringLiteral("tls")).toLongLong()});
+        }
     }
     for (Message &m : m_messages) {
         if (!m.done && !m.result.error.isError())

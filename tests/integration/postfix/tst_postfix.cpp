@@ -145,6 +145,13 @@ void TestPostfix::securityModes()
         expected.append(QStringLiteral("tls"));
     for (const QString &step : std::as_const(expected))
         QVERIFY2(steps.contains(step), qPrintable(step + QStringLiteral(" missing from ") + steps.join(u',')));
+    // In the order they happened: the handshake right after connect (implicit
+    // TLS) or after STARTTLS's 220 (RFC 3207 4).
+    QVERIFY2(steps.indexOf(u"connect") < steps.indexOf(u"greeting"), qPrintable(steps.join(u',')));
+    if (mode == u"starttls" || mode == u"opportunistic")
+        QCOMPARE(steps.indexOf(u"tls"), steps.indexOf(u"STARTTLS") + 1);
+    else if (mode == u"implicit")
+        QCOMPARE(steps.indexOf(u"tls"), steps.indexOf(u"connect") + 1);
 
     const QList<QByteArray> got = Maildir::waitFor(env.maildir, marker, 1);
     QCOMPARE(got.size(), 1);
@@ -180,6 +187,9 @@ void TestPostfix::saslMechanisms()
     QCOMPARE(r.authMechanism, mechanism.isEmpty() ? QStringLiteral("SCRAM-SHA-256") : mechanism);
     QVERIFY(!r.authAttempts.isEmpty());
     QCOMPARE(r.authAttempts.last().second.code, 235);
+    // The SASL exchange is one timed step, whatever its round trips (LOGIN: 3).
+    QCOMPARE(std::count_if(r.timings.begin(), r.timings.end(), [](const StepTiming &t) { return t.step == u"AUTH"; }),
+             1);
     QCOMPARE(Maildir::waitFor(env.maildir, marker, 1).size(), 1);
 
     // No password and no AUTH payload in the transcript, the debug log or the
