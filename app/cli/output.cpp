@@ -42,17 +42,27 @@ QVariantList transcript(const QList<TranscriptEntry> &entries)
     return out;
 }
 
+QString transcriptLine(const TranscriptEntry &e)
+{
+    return QStringLiteral("%1 %2 %3 %4\n")
+        .arg(double(e.timeUs) / 1e6, 7, 'f', 3)
+        .arg(TranscriptEntry::directionTag(e.direction))
+        .arg(e.encrypted ? QStringLiteral("[tls]") : QStringLiteral("     "))
+        .arg(e.text);
+}
+
 QString transcriptText(const QList<TranscriptEntry> &entries)
 {
     QString out;
-    for (const TranscriptEntry &e : entries) {
-        out += QStringLiteral("%1 %2 %3 %4\n")
-                   .arg(double(e.timeUs) / 1e6, 7, 'f', 3)
-                   .arg(TranscriptEntry::directionTag(e.direction))
-                   .arg(e.encrypted ? QStringLiteral("[tls]") : QStringLiteral("     "))
-                   .arg(e.text);
-    }
+    for (const TranscriptEntry &e : entries)
+        out += transcriptLine(e);
     return out;
+}
+
+void streamTranscript(SmtpClient &client)
+{
+    // Runs on the client's worker thread; one fwrite per line keeps lines whole.
+    client.setTranscriptFunction([](const TranscriptEntry &e) { Terminal::err(transcriptLine(e)); });
 }
 
 QString reply(const ServerReply &r)

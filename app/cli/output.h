@@ -3,6 +3,7 @@
 // transcript for --transcript (stderr), and short human-readable pieces.
 
 #include "client/sendresult.h"
+#include "client/smtpclient.h"
 
 #include <QByteArray>
 #include <QList>
@@ -28,6 +29,10 @@ namespace Cli::Output {
 //   "  0.003 S       220 smtp.test ESMTP"
 //   "  0.011 C [tls] EHLO localhost"
 [[nodiscard]] QString transcriptText(const QList<TranscriptEntry> &entries);
+[[nodiscard]] QString transcriptLine(const TranscriptEntry &entry);
+// Prints the client's transcript on stderr as it happens (swaks-like), so a
+// server that stalls shows where, long before the timeout ends the session.
+void streamTranscript(SmtpClient &client);
 
 // "250 2.0.0 Ok: queued as X" (the first line of the reply text).
 [[nodiscard]] QString reply(const ServerReply &r);

@@ -89,6 +89,8 @@ int ProbeCommand::run(const QStringList &arguments)
     try {
         client = conn.createClient();
         client->setEventQueue(&events);
+        if (p.isSet(QStringLiteral("transcript")))
+            Output::streamTranscript(*client);
     } catch (const SmtpException &e) {
         return Output::failure(Command, e.error().toString(), exitCodeFor(e.error()));
     }
@@ -137,9 +139,6 @@ int ProbeCommand::run(const QStringList &arguments)
     const bool loginOk = loginTried && !info.authMechanism.isEmpty() && !connectError.isError();
     const QDateTime now = QDateTime::currentDateTimeUtc();
     const QString verifyName = info.tls.peerVerifyName.isEmpty() ? conn.host() : info.tls.peerVerifyName;
-
-    if (p.isSet(QStringLiteral("transcript")))
-        Terminal::err(Output::transcriptText(transcript));
 
     if (p.isSet(QStringLiteral("json"))) {
         QVariantMap doc = info.toVariantMap();

@@ -315,6 +315,9 @@ int SendCommand::run(const QStringList &arguments)
         return Output::failure(Command, e.error().toString(), exitCodeFor(e.error()));
     }
     client->test(testMode);
+    const bool liveTranscript = p.isSet(QStringLiteral("transcript"));
+    if (liveTranscript)
+        Output::streamTranscript(*client);
 
     // ---- progress
     const qint64 messageSize = message->size(BodyOptions{});
@@ -322,7 +325,8 @@ int SendCommand::run(const QStringList &arguments)
     const bool stderrTty = Terminal::stderrIsTerminal();
     const bool showProgress = !testMode && totalBytes > 0
         && (progressMode == u"always"
-            || (progressMode == u"auto" && stderrTty && totalBytes >= ProgressThresholdBytes));
+            // The live transcript shares stderr: no bar redrawn between its lines.
+            || (progressMode == u"auto" && !liveTranscript && stderrTty && totalBytes >= ProgressThresholdBytes));
     std::unique_ptr<ProgressBar> progress;
     if (showProgress) {
         progress = std::make_unique<ProgressBar>(totalBytes, stderrTty, Terminal::stderrColumns());
@@ -366,9 +370,6 @@ int SendCommand::run(const QStringList &arguments)
                 exitCode = exitCodeOf(r);
         }
     }
-
-    if (p.isSet(QStringLiteral("transcript")))
-        Terminal::err(Output::transcriptText(info.transcript));
 
     if (json) {
         // The first message's result with the session's facts: its steps before

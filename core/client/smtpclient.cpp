@@ -35,7 +35,7 @@ struct SmtpClient::Private
         : dbglog(dbg)
     {
         options.clientId = g_nextClientId.fetchAndAddRelaxed(1);
-        driver = new Driver(&stats, LogFunctionPair{std::move(log), std::move(dbg)});
+        driver = new Driver(&stats, LogFunctionPair{std::move(log), std::move(dbg), {}});
         thread.setObjectName(QStringLiteral("smtpclient-%1").arg(options.clientId));
         driver->moveToThread(&thread);
         thread.start();
@@ -281,6 +281,14 @@ void SmtpClient::setEventQueue(EventQueue *queue, const QVariant &arg, bool with
     d->options.eventData = withData;
     QMetaObject::invokeMethod(
         d->driver, [dr = d->driver, queue, arg, withData] { dr->setEventQueue(queue, arg, withData); },
+        Qt::BlockingQueuedConnection);
+}
+
+void SmtpClient::setTranscriptFunction(TranscriptFunction f)
+{
+    QMutexLocker lock(&d->mutex);
+    QMetaObject::invokeMethod(
+        d->driver, [dr = d->driver, f = std::move(f)]() mutable { dr->setTranscriptFunction(std::move(f)); },
         Qt::BlockingQueuedConnection);
 }
 

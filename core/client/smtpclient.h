@@ -103,6 +103,10 @@ public:
     void setKeepAlive(bool keepAlive);     // keep the session open after a send (RSET/NOOP between)
     [[nodiscard]] bool keepAlive() const;
     void setShowSecrets(bool show);        // AUTH data in transcripts, events and logs
+    // Called with each transcript entry as it happens (redacted unless
+    // setShowSecrets), on the client's worker thread; empty to stop.
+    using TranscriptFunction = std::function<void(const TranscriptEntry &)>;
+    void setTranscriptFunction(TranscriptFunction f);
     void setPipelining(bool use);          // when offered (default on)
     void setChunking(bool use);            // BDAT when offered (default on)
 

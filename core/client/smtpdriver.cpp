@@ -917,6 +917,8 @@ void Driver::addTranscript(TranscriptEntry::Direction dir, const QString &text)
     t.text = text;
     if (m_logs.dbglog)
         m_logs.dbglog(TranscriptEntry::directionTag(dir) + QStringLiteral(": ") + text);
+    if (m_logs.transcript)
+        m_logs.transcript(t);
     if (m_transcriptHead.size() < TranscriptKeep) {
         m_transcriptHead.append(std::move(t));
         return;

@@ -66,6 +66,9 @@ struct LogFunctionPair
 {
     SmtpClient::LogFunction log;    // the reference's "log": one line per notable step
     SmtpClient::LogFunction dbglog; // the reference's "dbglog": the redacted transcript
+    // Each transcript entry as it happens (redacted, with its direction and TLS
+    // mark), for live views; called on the worker thread.
+    std::function<void(const TranscriptEntry &)> transcript;
 };
 
 struct DriverJob
@@ -91,6 +94,7 @@ public:
     using Done = std::function<void(DriverOutcome)>;
 
     Driver(UsageStats *stats, LogFunctionPair logs);
+    void setTranscriptFunction(std::function<void(const TranscriptEntry &)> f) { m_logs.transcript = std::move(f); }
     ~Driver() override;
 
     void run(DriverJob job, Done done);

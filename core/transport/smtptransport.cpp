@@ -323,9 +323,13 @@ SmtpTransport::Private::Private(SmtpTransport *qq)
     , tlsTimer(new QTimer(qq))
     , deadlineTimer(new QTimer(qq))
 {
-    for (QTimer *t : {connectTimer, tlsTimer, deadlineTimer})
+    // A timeout must never fire before the time the user gave: a server that
+    // answers in 7.8 s is within an 8 s timeout. CoarseTimer may fire up to 5%
+    // early, so these few timers are precise.
+    for (QTimer *t : {connectTimer, tlsTimer, deadlineTimer}) {
         t->setSingleShot(true);
-    // Deadlines are seconds long: CoarseTimer's 5% slack is fine, no PreciseTimer.
+        t->setTimerType(Qt::PreciseTimer);
+    }
     QObject::connect(connectTimer, &QTimer::timeout, q, [this] { onConnectTimeout(); });
     QObject::connect(tlsTimer, &QTimer::timeout, q, [this] { onTlsTimeout(); });
     QObject::connect(deadlineTimer, &QTimer::timeout, q, [this] {

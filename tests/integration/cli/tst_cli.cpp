@@ -13,6 +13,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QElapsedTimer>
 #include <QProcess>
 #include <QSslConfiguration>
 #include <QSslSocket>
@@ -169,6 +170,7 @@ private Q_SLOTS:
     void hostileServers_data();
     void hostileServers();
     void insecureIsStatedAndRecorded();
+    void transcriptIsLive();
     void secretsOnlyWithShowSecrets();
     void emlResendRoundTrip();
     void countSendsOverOneSession();
@@ -708,6 +710,47 @@ void TestCli::insecureIsStatedAndRecorded()
     QVERIFY(!doc.value("tls").toObject().value("errors").toArray().isEmpty());
     QCOMPARE(doc.value("cli").toObject().value("insecure").toBool(), true);
     QCOMPARE(server.events(QStringLiteral("data-bytes")).size(), 2); // two sends, two messages
+}
+
+void TestCli::transcriptIsLive()
+{
+    // The server never answers MAIL: the transcript up to MAIL FROM is on stderr
+    // while the command still waits for the reply (swaks-like), not only after
+    // the read timeout ends it.
+    REQUIRE_MAILENV();
+    HostileServer server;
+    QString startError;
+    QVERIFY2(server.start(hostileOptions({QStringLiteral("silent-at=MAIL")}), &startError), qPrintable(startError));
+    QProcess p;
+    p.start(QStringLiteral(SMTPSCOPE_BINARY),
+            {"send", "--host", "127.0.0.1", "--port", QString::number(server.port()), "--no-starttls", "--from",
+             Sender, "--to", Rcpt, "--read-timeout", "8000", "--transcript"});
+    QVERIFY(p.waitForStarted(10000));
+    p.closeWriteChannel();
+    QByteArray err;
+    QElapsedTimer t;
+    t.start();
+    while (!err.contains("MAIL FROM:") && t.elapsed() < 6000 && p.state() == QProcess::Running) {
+        p.waitForReadyRead(200);
+        err += p.readAllStandardError();
+    }
+    const bool stillRunning = p.state() == QProcess::Running;
+    QVERIFY2(err.contains("MAIL FROM:"), err.constData());
+    QVERIFY2(stillRunning, "the transcript came only when the command ended");
+    QVERIFY(p.waitForFinished(ProcessTimeoutMs));
+    err += p.readAllStandardError();
+    QCOMPARE(p.exitCode(), int(Cli::ExitConnection)); // the read timeout
+    QVERIFY2(err.contains("SOCKET-TIMEOUT") && err.contains("no reply from the server in time"), err.constData());
+    // Never before the time given (the transcript's clock: MAIL FROM sent, then the error).
+    double mailAt = -1, errorAt = -1;
+    for (const QByteArray &line : err.split('\n')) {
+        const QList<QByteArray> f = line.simplified().split(' ');
+        if (f.size() > 2 && f.at(2).startsWith("MAIL"))
+            mailAt = f.at(0).toDouble();
+        if (f.size() > 2 && f.at(1) == "!")
+            errorAt = f.at(0).toDouble();
+    }
+    QVERIFY2(mailAt >= 0 && errorAt - mailAt >= 7.999, err.constData());
 }
 
 void TestCli::secretsOnlyWithShowSecrets()
