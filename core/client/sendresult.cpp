@@ -1,5 +1,15 @@
 #include "sendresult.h"
 
+QString ServerReply::display(bool firstLineOnly) const
+{
+    if (!isValid())
+        return {};
+    QString text = firstLineOnly ? desc.section(u'\n', 0, 0) : QString(desc).replace(u'\n', QStringLiteral(" / "));
+    if (!enhanced.isEmpty() && !text.startsWith(enhanced))
+        text = enhanced + u' ' + text;
+    return text.isEmpty() ? QString::number(code) : QString::number(code) + u' ' + text;
+}
+
 QVariantMap ServerReply::toVariantMap() const
 {
     QVariantMap m{{QStringLiteral("code"), code}, {QStringLiteral("desc"), desc}};

@@ -20,6 +20,10 @@ struct ServerReply
 
     [[nodiscard]] bool isValid() const { return code != 0; }
     [[nodiscard]] QVariantMap toVariantMap() const; // {code, desc, enhanced}
+    // "250 2.0.0 Ok: queued as X": the code, the enhanced code unless the text
+    // already starts with it (RFC 2034 replies usually do), and the text: all its
+    // lines joined with " / ", or only the first. Empty for no reply.
+    [[nodiscard]] QString display(bool firstLineOnly = false) const;
 };
 
 struct TranscriptEntry

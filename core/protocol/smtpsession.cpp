@@ -1025,10 +1025,13 @@ void Session::onRcptReply(Txn &t, int index, const Reply &reply)
     e.reply = reply;
     emitEvent(std::move(e));
     ++t.answered;
-    if (reply.isPositiveCompletion())
+    if (reply.isPositiveCompletion()) {
         ++t.accepted;
-    else
+    } else {
         t.refused.append(t.envelope.recipients.value(index));
+        t.refusalReplies.append(reply.summary());
+        t.lastRefusal = reply;
+    }
 
     if (!pipeliningInUse() && !t.failed && index + 1 < t.envelope.recipients.size()) {
         writeCommand(Cmd::Rcpt, "RCPT TO:<" + t.envelope.recipients.at(index + 1) + '>', t.id, index + 1);
@@ -1046,13 +1049,16 @@ void Session::maybeFinishRecipients(Txn &t)
         // Nothing is sent when every recipient is refused (curl's RCPT_ALLOWFAILS
         // semantics; security catalogue G.62). DATA/BDAT may already be pipelined:
         // their replies are still collected before RSET.
+        // Each address with the reply that refused it; the error carries the last
+        // reply's code and enhanced code, so it can be explained (RFC 3463).
         QStringList refusals;
-        for (const QByteArray &r : std::as_const(t.refused))
-            refusals.append(QString::fromUtf8(r));
-        failTransaction(t, SmtpError::make(SmtpError::Category::Reply, QStringLiteral("SMTP-REPLY-ERROR"),
-                                           QStringLiteral("RCPT TO"),
-                                           QStringLiteral("the server refused every recipient (%1)")
-                                               .arg(refusals.join(QStringLiteral(", ")))));
+        for (qsizetype i = 0; i < t.refused.size(); ++i)
+            refusals.append(QStringLiteral("%1: %2").arg(QString::fromUtf8(t.refused.at(i)), t.refusalReplies.value(i)));
+        failTransaction(t, replyError(SmtpError::Category::Reply, QStringLiteral("SMTP-REPLY-ERROR"),
+                                      QStringLiteral("RCPT TO"),
+                                      QStringLiteral("the server refused every recipient (%1)")
+                                          .arg(refusals.join(QStringLiteral("; "))),
+                                      t.lastRefusal));
         return;
     }
     if (!pipeliningInUse()) {

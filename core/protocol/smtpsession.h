@@ -230,7 +230,9 @@ private:
         bool chunking = false;
         bool rsetSent = false;
         SmtpError error;
-        QList<QByteArray> refused;
+        QList<QByteArray> refused;  // recipients refused, with ...
+        QStringList refusalReplies; // ... each one's reply ("550 5.1.1 No such user")
+        Reply lastRefusal;          // the last refusal, carried by the error when all are refused
     };
 
     void setState(State s);
