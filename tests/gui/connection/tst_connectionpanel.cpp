@@ -1,0 +1,509 @@
+// The connection panel on real widgets: URL <-> fields both ways, the visible
+// URL error, the verify-off warning, mismatch hints, accessibility, and saving
+// through the profile buttons (password never in the settings file).
+
+#include "connection/connectionpanel.h"
+#include "connection/profilestore.h"
+
+#include <QAbstractButton>
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QAbstractSpinBox>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using Security = ConnectionProfile::Security;
+
+namespace {
+
+template<typename T>
+T *child(QWidget *panel, const char *name)
+{
+    auto *w = panel->findChild<T *>(QString::fromLatin1(name));
+    if (!w)
+        qWarning("no child %s", name);
+    return w;
+}
+
+// Pastes over a line edit's text as a user would (one textEdited, with the
+// whole text: no intermediate prefixes that happen to parse).
+void paste(QLineEdit *edit, const QString &text)
+{
+    edit->setFocus();
+    edit->selectAll();
+    QGuiApplication::clipboard()->setText(text);
+    edit->paste();
+}
+
+// Types into a line edit as a user would (textEdited fires, setText would not).
+void retype(QLineEdit *edit, const QString &text)
+{
+    edit->setFocus();
+    edit->selectAll();
+    QTest::keyClick(edit, Qt::Key_Backspace);
+    QTest::keyClicks(edit, text);
+}
+
+double contrast(const QColor &a, const QColor &b)
+{
+    // WCAG 2 relative luminance contrast ratio.
+    auto lum = [](const QColor &c) {
+        auto ch = [](double v) { return v <= 0.03928 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); };
+        return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF());
+    };
+    const double la = lum(a);
+    const double lb = lum(b);
+    return (std::max(la, lb) + 0.05) / (std::min(la, lb) + 0.05);
+}
+
+} // namespace
+
+class TestConnectionPanel : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void urlToFields_data();
+    void urlToFields();
+    void fieldsToUrl_data();
+    void fieldsToUrl();
+    void noneKeptWhileUrlSaysSmtp();
+    void invalidUrlShowsReason_data();
+    void invalidUrlShowsReason();
+    void verifyOffWarning();
+    void warningColoursReadable_data();
+    void warningColoursReadable();
+    void mismatchHint_data();
+    void mismatchHint();
+    void profileRoundTripThroughPanel();
+    void setProfileShowsEveryField();
+    void everyControlIsNamed();
+    void fitsSidePanel();
+
+private:
+    QTemporaryDir m_dir;
+};
+
+void TestConnectionPanel::initTestCase()
+{
+    // Never touch the desktop keychain of whoever runs the tests: point the
+    // session bus at nothing, so QtKeychain fails fast (as on a headless CI).
+    qputenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/smtpscope-test-bus");
+    QVERIFY(m_dir.isValid());
+}
+
+void TestConnectionPanel::urlToFields_data()
+{
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<int>("port");
+    QTest::addColumn<int>("security");
+    QTest::addColumn<QString>("user");
+
+    QTest::addRow("smtp") << "smtp://a.example" << "a.example" << 25 << int(Security::StartTlsIfOffered) << "";
+    QTest::addRow("esmtp") << "esmtp://b.example" << "b.example" << 587 << int(Security::StartTlsIfOffered) << "";
+    QTest::addRow("smtps") << "smtps://c.example" << "c.example" << 465 << int(Security::ImplicitTls) << "";
+    QTest::addRow("esmtps") << "esmtps://d.example" << "d.example" << 465 << int(Security::ImplicitTls) << "";
+    QTest::addRow("smtptls") << "smtptls://e.example" << "e.example" << 25 << int(Security::StartTlsRequired) << "";
+    QTest::addRow("esmtptls") << "esmtptls://carol@f.example" << "f.example" << 587
+                              << int(Security::StartTlsRequired) << "carol";
+    QTest::addRow("ipv6") << "smtp://[::1]:2525" << "::1" << 2525 << int(Security::StartTlsIfOffered) << "";
+    QTest::addRow("ipv6 smtps") << "smtps://dave@[::1]" << "::1" << 465 << int(Security::ImplicitTls) << "dave";
+}
+
+void TestConnectionPanel::urlToFields()
+{
+    QFETCH(QString, url);
+    QFETCH(QString, host);
+    QFETCH(int, port);
+    QFETCH(int, security);
+    QFETCH(QString, user);
+
+    ConnectionPanel panel(nullptr);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QSignalSpy changed(&panel, &ConnectionPanel::profileChanged);
+    retype(child<QLineEdit>(&panel, "urlEdit"), url);
+
+    QCOMPARE(child<QLineEdit>(&panel, "hostEdit")->text(), host);
+    QCOMPARE(child<QSpinBox>(&panel, "portSpin")->value(), port);
+    QCOMPARE(child<QComboBox>(&panel, "securityCombo")->currentData().toInt(), security);
+    QCOMPARE(child<QLineEdit>(&panel, "userEdit")->text(), user);
+    QCOMPARE(panel.profile().host, host);
+    QCOMPARE(panel.profile().port, port);
+    QCOMPARE(int(panel.profile().security), security);
+    QVERIFY(panel.problem().isEmpty());
+    QVERIFY(!child<QLabel>(&panel, "urlErrorLabel")->isVisible());
+    QVERIFY(changed.count() > 0);
+}
+
+void TestConnectionPanel::fieldsToUrl_data()
+{
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<int>("port");
+    QTest::addColumn<int>("security");
+    QTest::addColumn<QString>("user");
+    QTest::addColumn<QString>("url");
+
+    QTest::addRow("none") << "a.example" << 25 << int(Security::None) << "" << "smtp://a.example:25";
+    QTest::addRow("if offered 587") << "b.example" << 587 << int(Security::StartTlsIfOffered) << ""
+                                    << "esmtp://b.example:587";
+    QTest::addRow("required 587") << "c.example" << 587 << int(Security::StartTlsRequired) << "erin"
+                                  << "esmtptls://erin@c.example:587";
+    QTest::addRow("required 25") << "d.example" << 25 << int(Security::StartTlsRequired) << ""
+                                 << "smtptls://d.example:25";
+    QTest::addRow("implicit 465") << "e.example" << 465 << int(Security::ImplicitTls) << "" << "smtps://e.example:465";
+    QTest::addRow("ipv6 bare") << "::1" << 2525 << int(Security::StartTlsRequired) << ""
+                               << "esmtptls://[::1]:2525";
+    QTest::addRow("ipv6 typed with brackets") << "[::1]" << 4465 << int(Security::ImplicitTls) << ""
+                                              << "smtps://[::1]:4465";
+}
+
+void TestConnectionPanel::fieldsToUrl()
+{
+    QFETCH(QString, host);
+    QFETCH(int, port);
+    QFETCH(int, security);
+    QFETCH(QString, user);
+    QFETCH(QString, url);
+
+    ConnectionPanel panel(nullptr);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    retype(child<QLineEdit>(&panel, "hostEdit"), host);
+    child<QSpinBox>(&panel, "portSpin")->setValue(port);
+    auto *combo = child<QComboBox>(&panel, "securityCombo");
+    combo->setCurrentIndex(combo->findData(security));
+    if (!user.isEmpty())
+        retype(child<QLineEdit>(&panel, "userEdit"), user);
+
+    QCOMPARE(child<QLineEdit>(&panel, "urlEdit")->text(), url);
+    QCOMPARE(int(panel.profile().security), security);
+    QCOMPARE(panel.profile().port, port);
+    QVERIFY(!panel.profile().host.startsWith(QLatin1Char('[')));
+}
+
+void TestConnectionPanel::noneKeptWhileUrlSaysSmtp()
+{
+    ConnectionPanel panel(nullptr);
+    auto *combo = child<QComboBox>(&panel, "securityCombo");
+    combo->setCurrentIndex(combo->findData(int(Security::None)));
+    child<QSpinBox>(&panel, "portSpin")->setValue(25);
+    QCOMPARE(child<QLineEdit>(&panel, "urlEdit")->text(), QStringLiteral("smtp://localhost:25"));
+    // Editing the URL (same scheme) keeps the None selection.
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    retype(child<QLineEdit>(&panel, "urlEdit"), QStringLiteral("smtp://other.example:2525"));
+    QCOMPARE(combo->currentData().toInt(), int(Security::None));
+    QCOMPARE(panel.profile().host, QStringLiteral("other.example"));
+}
+
+void TestConnectionPanel::invalidUrlShowsReason_data()
+{
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QString>("mentions");
+    QTest::addRow("unknown scheme") << "gopher://x.example" << "gopher";
+    QTest::addRow("bad port") << "smtp://x.example:99999" << "range";
+    QTest::addRow("ipv6 unbracketed") << "smtp://::1:25" << "bracket";
+}
+
+void TestConnectionPanel::invalidUrlShowsReason()
+{
+    QFETCH(QString, url);
+    QFETCH(QString, mentions);
+
+    ConnectionPanel panel(nullptr);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    const ConnectionProfile before = panel.profile();
+    auto *urlEdit = child<QLineEdit>(&panel, "urlEdit");
+    auto *errorLabel = child<QLabel>(&panel, "urlErrorLabel");
+    QVERIFY(!errorLabel->isVisible());
+    paste(urlEdit, url);
+
+    QVERIFY(errorLabel->isVisible());
+    QVERIFY2(errorLabel->text().contains(mentions, Qt::CaseInsensitive), qPrintable(errorLabel->text()));
+    QVERIFY(panel.problem().startsWith(QLatin1String("URL")));
+    QVERIFY2(panel.problem().contains(mentions, Qt::CaseInsensitive), qPrintable(panel.problem()));
+    // The fields keep their last good values, and the typed text stays.
+    QCOMPARE(panel.profile(), before);
+    QCOMPARE(urlEdit->text(), url);
+
+    // Fixing it clears the reason.
+    retype(urlEdit, QStringLiteral("smtps://fixed.example"));
+    QVERIFY(!errorLabel->isVisible());
+    QVERIFY(panel.problem().isEmpty());
+    QCOMPARE(panel.profile().host, QStringLiteral("fixed.example"));
+
+    // Editing a field after a bad URL rewrites the URL from the fields.
+    paste(urlEdit, url);
+    QVERIFY(errorLabel->isVisible());
+    child<QSpinBox>(&panel, "portSpin")->setValue(2465);
+    QVERIFY(!errorLabel->isVisible());
+    QCOMPARE(urlEdit->text(), QStringLiteral("smtps://fixed.example:2465"));
+}
+
+void TestConnectionPanel::verifyOffWarning()
+{
+    ConnectionPanel panel(nullptr);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    auto *verify = child<QCheckBox>(&panel, "verifyCheck");
+    auto *warning = child<QLabel>(&panel, "verifyWarningLabel");
+    QVERIFY(verify->isChecked()); // verified by default (ARCHITECTURE.md)
+    QVERIFY(panel.profile().verifyCertificates);
+    QVERIFY(!warning->isVisible());
+
+    QTest::mouseClick(verify, Qt::LeftButton, {}, QPoint(4, verify->height() / 2));
+    QVERIFY(!verify->isChecked());
+    QVERIFY(!panel.profile().verifyCertificates);
+    QVERIFY(warning->isVisible());
+    QVERIFY(!warning->text().isEmpty());
+    // Persistent: other edits do not hide it.
+    retype(child<QLineEdit>(&panel, "hostEdit"), QStringLiteral("mx.example"));
+    QVERIFY(warning->isVisible());
+    // Collapsing or opening the advanced group does not hide it either.
+    child<QAbstractButton>(&panel, "advancedToggle")->click();
+    QVERIFY(warning->isVisible());
+
+    verify->click();
+    QVERIFY(!warning->isVisible());
+
+    ConnectionProfile off;
+    off.verifyCertificates = false;
+    panel.setProfile(off);
+    QVERIFY(warning->isVisible());
+}
+
+void TestConnectionPanel::warningColoursReadable_data()
+{
+    QTest::addColumn<QColor>("window");
+    QTest::addColumn<QColor>("text");
+    QTest::addRow("light") << QColor(250, 250, 250) << QColor(20, 20, 20);
+    QTest::addRow("dark") << QColor(35, 35, 38) << QColor(230, 230, 230);
+}
+
+void TestConnectionPanel::warningColoursReadable()
+{
+    QFETCH(QColor, window);
+    QFETCH(QColor, text);
+    ConnectionPanel panel(nullptr);
+    QPalette palette = panel.palette();
+    palette.setColor(QPalette::Window, window);
+    palette.setColor(QPalette::WindowText, text);
+    panel.setPalette(palette);
+    ConnectionProfile p;
+    p.verifyCertificates = false;
+    p.security = Security::ImplicitTls; // port 587: a hint too
+    panel.setProfile(p);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    for (const char *name : {"verifyWarningLabel", "mismatchHintLabel"}) {
+        auto *label = child<QLabel>(&panel, name);
+        QVERIFY(label->isVisible());
+        const QColor fg = label->palette().color(QPalette::WindowText);
+        const QColor bg = label->palette().color(QPalette::Window);
+        // WCAG AA for normal text: 4.5:1.
+        QVERIFY2(contrast(fg, bg) >= 4.5, qPrintable(QStringLiteral("%1: %2 on %3 is %4:1")
+                                                         .arg(QString::fromLatin1(name), fg.name(), bg.name())
+                                                         .arg(contrast(fg, bg))));
+    }
+}
+
+void TestConnectionPanel::mismatchHint_data()
+{
+    QTest::addColumn<int>("port");
+    QTest::addColumn<int>("security");
+    QTest::addColumn<bool>("hint");
+    QTest::addColumn<int>("suggested");
+    QTest::addRow("implicit on 587") << 587 << int(Security::ImplicitTls) << true << 465;
+    QTest::addRow("implicit on 25") << 25 << int(Security::ImplicitTls) << true << 465;
+    QTest::addRow("starttls required on 465") << 465 << int(Security::StartTlsRequired) << true << 587;
+    QTest::addRow("starttls if offered on 465") << 465 << int(Security::StartTlsIfOffered) << true << 587;
+    QTest::addRow("implicit on 465") << 465 << int(Security::ImplicitTls) << false << 0;
+    QTest::addRow("starttls on 587") << 587 << int(Security::StartTlsRequired) << false << 0;
+    QTest::addRow("custom port") << 2525 << int(Security::ImplicitTls) << false << 0;
+}
+
+void TestConnectionPanel::mismatchHint()
+{
+    QFETCH(int, port);
+    QFETCH(int, security);
+    QFETCH(bool, hint);
+    QFETCH(int, suggested);
+
+    ConnectionPanel panel(nullptr);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    auto *portSpin = child<QSpinBox>(&panel, "portSpin");
+    auto *combo = child<QComboBox>(&panel, "securityCombo");
+    auto *label = child<QLabel>(&panel, "mismatchHintLabel");
+    auto *usePort = child<QPushButton>(&panel, "usePortButton");
+    portSpin->setValue(port);
+    combo->setCurrentIndex(combo->findData(security));
+    // Choosing the mode never overrides the port by itself.
+    QCOMPARE(portSpin->value(), port);
+    QCOMPARE(label->isVisible(), hint);
+    QCOMPARE(usePort->isVisible(), suggested != 0);
+    if (!suggested)
+        return;
+    QVERIFY(usePort->text().contains(QString::number(suggested)));
+    usePort->click();
+    QCOMPARE(portSpin->value(), suggested);
+    QCOMPARE(panel.profile().port, suggested);
+    QVERIFY(!label->isVisible());
+    QVERIFY(child<QLineEdit>(&panel, "urlEdit")->text().endsWith(QStringLiteral(":%1").arg(suggested)));
+}
+
+void TestConnectionPanel::profileRoundTripThroughPanel()
+{
+    const QString iniPath = m_dir.filePath(QStringLiteral("panel.ini"));
+    const QString secret = QStringLiteral("pw-panel-5b1e77");
+    {
+        QSettings settings(iniPath, QSettings::IniFormat);
+        ProfileStore store(&settings);
+        store.setKeychainTimeout(5000);
+        QSignalSpy keychainErrors(&store, &ProfileStore::keychainError);
+        ConnectionPanel panel(&store);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        retype(child<QLineEdit>(&panel, "urlEdit"), QStringLiteral("esmtptls://frank@[::1]:2587"));
+        retype(child<QLineEdit>(&panel, "passwordEdit"), secret);
+        child<QAbstractButton>(&panel, "advancedToggle")->click();
+        retype(child<QLineEdit>(&panel, "ehloEdit"), QStringLiteral("client.example.org"));
+        child<QDoubleSpinBox>(&panel, "readTimeoutSpin")->setValue(12.5);
+        child<QCheckBox>(&panel, "keepAliveCheck")->click();
+        QCOMPARE(panel.profile().password, secret);
+        child<QPushButton>(&panel, "saveProfileButton")->click();
+        QVERIFY(store.names().contains(QStringLiteral("Default")));
+        // No keychain in the test environment: reported, not hung.
+        QVERIFY(keychainErrors.count() > 0 || keychainErrors.wait(10000));
+        QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(&panel, "keychainLabel")->isVisible(), 5000);
+    }
+    QFile ini(iniPath);
+    QVERIFY(ini.open(QIODevice::ReadOnly));
+    const QByteArray bytes = ini.readAll();
+    QVERIFY(bytes.contains("frank"));
+    QVERIFY(!bytes.contains(secret.toUtf8()));
+
+    // A new panel on the same store shows the last used profile, password not restored.
+    QSettings settings(iniPath, QSettings::IniFormat);
+    ProfileStore store(&settings);
+    store.setKeychainTimeout(5000);
+    QSignalSpy keychainErrors(&store, &ProfileStore::keychainError);
+    ConnectionPanel panel(&store);
+    const ConnectionProfile p = panel.profile();
+    QCOMPARE(p.host, QStringLiteral("::1"));
+    QCOMPARE(p.port, 2587);
+    QCOMPARE(p.security, Security::StartTlsRequired);
+    QCOMPARE(p.user, QStringLiteral("frank"));
+    QCOMPARE(p.ehloName, QStringLiteral("client.example.org"));
+    QCOMPARE(p.readTimeoutMs, 12500);
+    QVERIFY(p.keepAlive);
+    QCOMPARE(child<QLineEdit>(&panel, "urlEdit")->text(), QStringLiteral("esmtptls://frank@[::1]:2587"));
+    QVERIFY(keychainErrors.wait(10000));
+    QVERIFY(panel.profile().password.isEmpty());
+    QVERIFY(child<QLineEdit>(&panel, "passwordEdit")->text().isEmpty());
+
+    // Delete: the profile goes, the panel falls back to the default.
+    QVERIFY(child<QPushButton>(&panel, "deleteProfileButton")->isEnabled());
+    child<QPushButton>(&panel, "deleteProfileButton")->click();
+    QVERIFY(store.names().isEmpty());
+    QCOMPARE(panel.profile(), ConnectionProfile());
+}
+
+void TestConnectionPanel::setProfileShowsEveryField()
+{
+    ConnectionProfile p;
+    p.name = QStringLiteral("Lab");
+    p.host = QStringLiteral("127.0.0.1");
+    p.port = 2465;
+    p.security = Security::ImplicitTls;
+    p.user = QStringLiteral("grace");
+    p.password = QStringLiteral("pw");
+    p.mechanism = QStringLiteral("SCRAM-SHA-256");
+    p.verifyCertificates = false;
+    p.tlsName = QStringLiteral("mail.example.org");
+    p.ehloName = QStringLiteral("[127.0.0.1]");
+    p.connectTimeoutMs = 4500;
+    p.readTimeoutMs = 7000;
+    p.testMode = true;
+    p.keepAlive = true;
+    p.showSecrets = true;
+    p.warningMs = 250;
+    p.warningBytesPerSecond = 1000;
+
+    ConnectionPanel panel(nullptr);
+    QSignalSpy changed(&panel, &ConnectionPanel::profileChanged);
+    panel.setProfile(p);
+    QCOMPARE(panel.profile(), p);
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(child<QComboBox>(&panel, "profileCombo")->currentText(), QStringLiteral("Lab"));
+    QCOMPARE(child<QLineEdit>(&panel, "hostEdit")->text(), p.host);
+    QCOMPARE(child<QComboBox>(&panel, "mechanismCombo")->currentText(), p.mechanism);
+    QCOMPARE(child<QLineEdit>(&panel, "tlsNameEdit")->text(), p.tlsName);
+    QCOMPARE(child<QDoubleSpinBox>(&panel, "connectTimeoutSpin")->value(), 4.5);
+    QCOMPARE(child<QSpinBox>(&panel, "warningMsSpin")->value(), 250);
+    QCOMPARE(child<QSpinBox>(&panel, "warningBpsSpin")->value(), 1000);
+    QVERIFY(child<QCheckBox>(&panel, "testModeCheck")->isChecked());
+    QVERIFY(child<QCheckBox>(&panel, "showSecretsCheck")->isChecked());
+    QCOMPARE(child<QLineEdit>(&panel, "urlEdit")->text(), QStringLiteral("smtps://grace@127.0.0.1:2465"));
+    // The same profile again is no change.
+    panel.setProfile(p);
+    QCOMPARE(changed.count(), 1);
+
+    // Widget edits reach the profile.
+    child<QComboBox>(&panel, "mechanismCombo")->setCurrentIndex(0);
+    QVERIFY(panel.profile().mechanism.isEmpty());
+    child<QSpinBox>(&panel, "warningMsSpin")->setValue(0);
+    QCOMPARE(panel.profile().warningMs, 0);
+    QCOMPARE(changed.count(), 3);
+}
+
+void TestConnectionPanel::everyControlIsNamed()
+{
+    ConnectionPanel panel(nullptr);
+    const auto widgets = panel.findChildren<QWidget *>();
+    int checked = 0;
+    for (QWidget *w : widgets) {
+        const bool control = qobject_cast<QAbstractButton *>(w) || qobject_cast<QLineEdit *>(w)
+            || qobject_cast<QComboBox *>(w) || qobject_cast<QAbstractSpinBox *>(w);
+        // Skip the internals of composite widgets (a spin box's own line edit).
+        if (!control || qobject_cast<QAbstractSpinBox *>(w->parentWidget())
+            || qobject_cast<QComboBox *>(w->parentWidget()) || qobject_cast<QLineEdit *>(w->parentWidget()))
+            continue;
+        ++checked;
+        QVERIFY2(!w->accessibleName().isEmpty(),
+                 qPrintable(w->objectName() + QLatin1Char(' ') + QString::fromLatin1(w->metaObject()->className())
+                            + QLatin1Char(' ') + w->parentWidget()->objectName()));
+        QVERIFY2(!w->toolTip().isEmpty(), qPrintable(w->objectName()));
+    }
+    QVERIFY(checked >= 25);
+}
+
+void TestConnectionPanel::fitsSidePanel()
+{
+    // A side panel in a 1280x800 window: the panel must fit a third of the width
+    // and scroll rather than demand more height than the screen has.
+    ConnectionPanel panel(nullptr);
+    child<QAbstractButton>(&panel, "advancedToggle")->click();
+    QVERIFY(panel.minimumSizeHint().width() <= 420);
+    QVERIFY(panel.minimumSizeHint().height() <= 800);
+    panel.resize(420, 760);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QVERIFY(child<QLineEdit>(&panel, "hostEdit")->width() >= 150);
+}
+
+QTEST_MAIN(TestConnectionPanel)
+#include "tst_connectionpanel.moc"
