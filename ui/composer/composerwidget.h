@@ -1,0 +1,49 @@
+#pragma once
+// The composer: From, To, Cc, Bcc (addresses validated as you type, the reason
+// shown next to the field), Subject, plain text body and optional HTML body,
+// attachments (button and drag and drop; name, type, size; remove), custom
+// headers, priority and receipt requests, open/save .eml, and a wire preview of
+// the exact bytes. Builds a core Message (or an EmlMessage when a .eml was opened
+// and not edited).
+
+#include "client/outgoingmessage.h"
+
+#include <QWidget>
+#include <memory>
+
+class ComposerWidget : public QWidget
+{
+    Q_OBJECT
+
+public:
+    explicit ComposerWidget(QWidget *parent = nullptr);
+    ~ComposerWidget() override;
+
+    // The message to send, or nullptr with *problem naming the field and what to
+    // do ("To: \"bob@\" is not a valid address"). Never sends anything.
+    [[nodiscard]] std::shared_ptr<OutgoingMessage> buildMessage(QString *problem) const;
+    // Why Send must stay disabled now (empty when the message can be built).
+    [[nodiscard]] QString problem() const;
+
+    // Opens a .eml file (its headers fill the fields; the file is resent as it is
+    // unless edited). Returns false and sets *error naming the file and cause.
+    bool openEml(const QString &path, QString *error);
+    bool saveEml(const QString &path, QString *error);
+    // Shows a dialog with the exact bytes that would go on the wire (DATA form:
+    // dot-stuffed, ending CRLF.CRLF), truncated for large messages.
+    void showWirePreview();
+
+    // For tests and scripted use: the fields by name ("from", "to", "cc", "bcc",
+    // "subject", "text", "html").
+    void setField(const QString &name, const QString &value);
+    void addAttachment(const QString &path);
+    void focusTo();
+
+Q_SIGNALS:
+    // Emitted when problem() changes (empty: the message is complete).
+    void problemChanged(const QString &problem);
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
