@@ -1,13 +1,38 @@
-// smtpscope: the GUI by default (once it exists), CLI subcommands for scripts
-// (app/cli/, docs/cli.md).
+// smtpscope: the window with no arguments; subcommands (send, probe, help) for
+// scripts and CI (app/cli/, docs/cli.md).
 #include "cli/cli.h"
+#include "main/mainwindow.h"
 
+#include <QApplication>
 #include <QCoreApplication>
+#include <QSettings>
+
+#include <memory>
+
+namespace {
+
+void describeApplication()
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("smtpscope"));
+    QCoreApplication::setApplicationName(QStringLiteral("smtpscope"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(SMTPSCOPE_VERSION));
+}
+
+} // namespace
 
 int main(int argc, char *argv[])
 {
-    QCoreApplication app(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("smtpscope"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(SMTPSCOPE_VERSION));
-    return Cli::run(QCoreApplication::arguments());
+    if (argc > 1) {
+        // The command line needs no display: a QCoreApplication, not a QApplication.
+        QCoreApplication app(argc, argv);
+        describeApplication();
+        return Cli::run(QCoreApplication::arguments());
+    }
+    QApplication app(argc, argv);
+    describeApplication();
+    QApplication::setApplicationDisplayName(QStringLiteral("SMTP Scope"));
+    QSettings settings;
+    MainWindow window(&settings);
+    window.show();
+    return QApplication::exec();
 }

@@ -22,8 +22,7 @@ QString generalHelp()
                           "  probe   connect without sending mail and report what the server offers\n"
                           "  help    this text; 'smtpscope <command> --help' for a command's options\n"
                           "\n"
-                          "With no command smtpscope will open its window; this build has no window yet, so it\n"
-                          "prints this help.\n"
+                          "With no command smtpscope opens its window.\n"
                           "\n")
                .arg(QCoreApplication::applicationVersion())
         + exitCodeHelp();

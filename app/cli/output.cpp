@@ -67,13 +67,7 @@ void streamTranscript(SmtpClient &client)
 
 QString reply(const ServerReply &r)
 {
-    if (!r.isValid())
-        return QStringLiteral("(no reply)");
-    QString text = r.desc.section(u'\n', 0, 0);
-    // The text usually starts with the enhanced code already (RFC 3463 / 2034).
-    if (!r.enhanced.isEmpty() && !text.startsWith(r.enhanced))
-        text = r.enhanced + u' ' + text;
-    return QString::number(r.code) + u' ' + text;
+    return r.isValid() ? r.display(true) : QStringLiteral("(no reply)");
 }
 
 void warning(const QString &command, const QString &text)

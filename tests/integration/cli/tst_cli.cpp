@@ -230,7 +230,7 @@ void TestCli::helpAndDocsListEveryExitCode()
     QFile docs(QStringLiteral(SMTPSCOPE_SOURCE_DIR "/docs/cli.md"));
     QVERIFY2(docs.open(QIODevice::ReadOnly), "docs/cli.md is missing");
     const QString doc = QString::fromUtf8(docs.readAll());
-    for (const QStringList &args : {QStringList{}, QStringList{QStringLiteral("send"), QStringLiteral("--help")},
+    for (const QStringList &args : {QStringList{QStringLiteral("help")}, QStringList{QStringLiteral("send"), QStringLiteral("--help")},
                                     QStringList{QStringLiteral("probe"), QStringLiteral("--help")}}) {
         RUN(r, args);
         QCOMPARE(r.exitCode, 0);

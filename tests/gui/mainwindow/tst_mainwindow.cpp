@@ -1,0 +1,212 @@
+// The main window end to end (issue 5): real widgets on the offscreen platform,
+// sending to the real Postfix + Dovecot on loopback and to scripted servers.
+// Checks that the live views fill during a send, that the window keeps
+// responding while the engine waits on the network, that Cancel stops at once,
+// and that an invalid address keeps Send disabled with the reason shown.
+
+#include "testservers.h"
+#include "composer/composerwidget.h"
+#include "connection/connectionpanel.h"
+#include "live/eventlogmodel.h"
+#include "live/liveviews.h"
+#include "main/mainwindow.h"
+#include "main/sendcontroller.h"
+
+#include <QElapsedTimer>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+namespace {
+
+const QString Sender = QStringLiteral("tester@example.test");
+
+// The window's settings live in a file of the test's own, never the user's.
+struct Window
+{
+    QTemporaryDir dir;
+    QSettings settings{dir.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat};
+    MainWindow window{&settings};
+};
+
+ConnectionProfile submissionProfile(const MailEnv &env)
+{
+    ConnectionProfile p;
+    p.name = QStringLiteral("test submission");
+    p.host = QStringLiteral("127.0.0.1");
+    p.port = env.submissionPort;
+    p.security = ConnectionProfile::Security::StartTlsRequired;
+    p.user = env.user;
+    p.password = env.password;
+    p.caFile = env.caFile;
+    p.tlsName = env.certName;
+    p.connectTimeoutMs = 10000;
+    p.readTimeoutMs = 15000;
+    return p;
+}
+
+HostileServer::Options scripted(const QString &scenario)
+{
+    HostileServer::Options o;
+    o.scenarios = {scenario};
+    return o;
+}
+
+// A plain-text profile for a scripted server on loopback.
+ConnectionProfile plainProfile(quint16 port, int readTimeoutMs)
+{
+    ConnectionProfile p;
+    p.host = QStringLiteral("127.0.0.1");
+    p.port = port;
+    p.security = ConnectionProfile::Security::None;
+    p.readTimeoutMs = readTimeoutMs;
+    return p;
+}
+
+void fillComposer(ComposerWidget *c, const QString &to, const QString &subject)
+{
+    c->setField(QStringLiteral("from"), Sender);
+    c->setField(QStringLiteral("to"), to);
+    c->setField(QStringLiteral("subject"), subject);
+    c->setField(QStringLiteral("text"), QStringLiteral("Hello from the GUI test.\n"));
+}
+
+} // namespace
+
+class TestMainWindow : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void invalidAddressBlocksSend();
+    void sendFillsTheLiveViews();
+    void failedStepIsNamed();
+    void cancelStopsAtOnceAndStaysUsable();
+};
+
+void TestMainWindow::invalidAddressBlocksSend()
+{
+    Window w;
+    w.window.show();
+    w.window.connectionPanel()->setProfile(ConnectionProfile{});
+    fillComposer(w.window.composer(), QStringLiteral("bob@"), QStringLiteral("invalid"));
+    // Validation may be delayed while typing: wait for its verdict.
+    QTRY_VERIFY_WITH_TIMEOUT(!w.window.sendButton()->isEnabled(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.statusText().contains(QStringLiteral("To")), 5000);
+    QVERIFY2(w.window.statusText().contains(QStringLiteral("bob@")), qPrintable(w.window.statusText()));
+    // Clicking anyway sends nothing.
+    QTest::mouseClick(w.window.sendButton(), Qt::LeftButton);
+    QVERIFY(!w.window.controller()->isBusy());
+
+    w.window.composer()->setField(QStringLiteral("to"), QStringLiteral("bob@example.test"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+}
+
+void TestMainWindow::sendFillsTheLiveViews()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    Window w;
+    w.window.show();
+    w.window.connectionPanel()->setProfile(submissionProfile(env));
+    const QByteArray marker = uniqueMarker();
+    fillComposer(w.window.composer(), QStringLiteral("gui@example.test"), QString::fromLatin1(marker));
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+
+    // The GUI thread keeps turning while the engine works: a timer on it never
+    // waits long (the window stays responsive).
+    QElapsedTimer gap;
+    qint64 longestGapMs = 0;
+    QTimer heartbeat;
+    heartbeat.setInterval(10);
+    QObject::connect(&heartbeat, &QTimer::timeout, &heartbeat, [&] {
+        longestGapMs = std::max(longestGapMs, gap.restart());
+    });
+    QSignalSpy transcriptBatches(w.window.controller(), &SendController::transcriptArrived);
+    QSignalSpy finished(w.window.controller(), &SendController::finished);
+    gap.start();
+    heartbeat.start();
+    QTest::mouseClick(w.window.sendButton(), Qt::LeftButton);
+    QVERIFY(w.window.controller()->isBusy());
+    QVERIFY(w.window.cancelButton()->isEnabled());
+    QVERIFY(finished.wait(30000));
+    heartbeat.stop();
+
+    const auto result = finished.at(0).at(0).value<SendResult>();
+    QVERIFY2(result.accepted, qPrintable(result.error.toString()));
+    QVERIFY2(w.window.statusText().startsWith(QStringLiteral("Sent")), qPrintable(w.window.statusText()));
+    QVERIFY(w.window.sendButton()->isEnabled());
+    // Live views: transcript batches came during the send, events, chart points, result rows.
+    QVERIFY(!transcriptBatches.isEmpty());
+    QVERIFY(w.window.transcript()->lineCount() > 15); // greeting, EHLO x2, STARTTLS, AUTH, MAIL...
+    QVERIFY(w.window.transcript()->text().contains(QStringLiteral("[tls]")));
+    QVERIFY(w.window.eventLog()->model()->rowCount() > 10);
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.chart()->sentPointCount() > 0, 2000); // redrawn on its own timer
+    const QList<QStringList> rows = w.window.results()->recipientRows();
+    QCOMPARE(rows.size(), 1);
+    QCOMPARE(rows.at(0).at(0), QStringLiteral("gui@example.test"));
+    QCOMPARE(rows.at(0).at(1), QStringLiteral("250"));
+    QCOMPARE(w.window.tabs()->currentWidget(), w.window.results());
+    qInfo("longest pause of the GUI thread during the send: %lld ms", longestGapMs);
+    QVERIFY2(longestGapMs < 500, qPrintable(QString::number(longestGapMs)));
+    // No secret reached the transcript view.
+    QVERIFY(!w.window.transcript()->text().contains(env.password));
+    QCOMPARE(Maildir::waitFor(env.maildir, marker, 1).size(), 1);
+}
+
+void TestMainWindow::failedStepIsNamed()
+{
+    // A refused recipient: the result names the step and explains the reply.
+    REQUIRE_MAILENV();
+    HostileServer server;
+    QString error;
+    QVERIFY2(server.start(scripted(QStringLiteral("refuse-rcpt=nobody@example.test")), &error), qPrintable(error));
+    Window w;
+    w.window.show();
+    w.window.connectionPanel()->setProfile(plainProfile(server.port(), 10000));
+    fillComposer(w.window.composer(), QStringLiteral("nobody@example.test"), QStringLiteral("refused"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+    QSignalSpy finished(w.window.controller(), &SendController::finished);
+    w.window.send();
+    QVERIFY(finished.wait(20000));
+    const QString status = w.window.statusText();
+    QVERIFY2(status.contains(QStringLiteral("RCPT")), qPrintable(status));
+    QVERIFY2(status.contains(QStringLiteral("550")), qPrintable(status));
+    QVERIFY2(!w.window.transcript()->failureExplanation().isEmpty(), qPrintable(status));
+    QCOMPARE(w.window.tabs()->currentWidget(), w.window.transcript());
+}
+
+void TestMainWindow::cancelStopsAtOnceAndStaysUsable()
+{
+    REQUIRE_MAILENV();
+    HostileServer server;
+    QString error;
+    QVERIFY2(server.start(scripted(QStringLiteral("silent-at=MAIL")), &error), qPrintable(error));
+    Window w;
+    w.window.show();
+    // A read timeout far beyond the test: only Cancel can end it.
+    w.window.connectionPanel()->setProfile(plainProfile(server.port(), 60000));
+    fillComposer(w.window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("cancel me"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+    QSignalSpy finished(w.window.controller(), &SendController::finished);
+    w.window.send();
+    // Wait until the client is stuck waiting for the reply to MAIL.
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.transcript()->text().contains(QStringLiteral("MAIL FROM")), 10000);
+    QElapsedTimer t;
+    t.start();
+    QTest::mouseClick(w.window.cancelButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(5000));
+    qInfo("cancel took %lld ms", t.elapsed());
+    QVERIFY2(t.elapsed() < 2000, qPrintable(QString::number(t.elapsed())));
+    QVERIFY2(w.window.statusText().contains(QStringLiteral("cancelled")), qPrintable(w.window.statusText()));
+    QVERIFY(!w.window.controller()->isBusy());
+    QVERIFY(w.window.sendButton()->isEnabled());
+    QVERIFY(!w.window.cancelButton()->isEnabled());
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"

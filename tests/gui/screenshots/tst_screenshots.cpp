@@ -1,0 +1,83 @@
+// Screenshots of each main view after a send in test mode (no server needed: the
+// engine's simulated server answers). Saved as PNG into $SMTPSCOPE_SCREENSHOT_DIR
+// (scripts/screenshots runs this under Xvfb for docs/screenshots), else into a
+// temporary folder; either way each image is checked to be a real rendering.
+
+#include "composer/composerwidget.h"
+#include "connection/connectionpanel.h"
+#include "main/mainwindow.h"
+#include "main/sendcontroller.h"
+
+#include <QDir>
+#include <QImage>
+#include <QPushButton>
+#include <QSet>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+class TestScreenshots : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void eachView();
+};
+
+void TestScreenshots::eachView()
+{
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const QString outDir = qEnvironmentVariableIsSet("SMTPSCOPE_SCREENSHOT_DIR")
+                               ? qEnvironmentVariable("SMTPSCOPE_SCREENSHOT_DIR")
+                               : tmp.path();
+    QVERIFY(QDir().mkpath(outDir));
+    QSettings settings(tmp.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat);
+    MainWindow window(&settings);
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+
+    ConnectionProfile p;
+    p.name = QStringLiteral("Example submission");
+    p.host = QStringLiteral("mail.example.org");
+    p.port = 587;
+    p.security = ConnectionProfile::Security::StartTlsRequired;
+    p.user = QStringLiteral("alice");
+    p.testMode = true; // the simulated server: nothing leaves the machine
+    window.connectionPanel()->setProfile(p);
+    ComposerWidget *c = window.composer();
+    c->setField(QStringLiteral("from"), QStringLiteral("Alice Example <alice@example.org>"));
+    c->setField(QStringLiteral("to"), QStringLiteral("Bob <bob@example.net>, carol@example.com"));
+    c->setField(QStringLiteral("subject"), QStringLiteral("Quarterly report ✓"));
+    c->setField(QStringLiteral("text"), QStringLiteral("Hello Bob,\n\nthe report is attached.\n\nAlice\n"));
+    QTRY_VERIFY_WITH_TIMEOUT(window.sendButton()->isEnabled(), 5000);
+    QVERIFY(window.grab().save(QDir(outDir).filePath(QStringLiteral("composer.png"))));
+
+    QSignalSpy finished(window.controller(), &SendController::finished);
+    window.send();
+    QVERIFY(finished.wait(20000));
+
+    QTabWidget *tabs = window.tabs();
+    const QStringList names = {QStringLiteral("transcript"), QStringLiteral("events"), QStringLiteral("throughput"),
+                               QStringLiteral("warnings"), QStringLiteral("result")};
+    QCOMPARE(tabs->count(), names.size());
+    for (int i = 0; i < tabs->count(); ++i) {
+        tabs->setCurrentIndex(i);
+        QTest::qWait(50); // one paint of the new tab (the chart animates nothing)
+        const QString file = QDir(outDir).filePath(names.at(i) + QStringLiteral(".png"));
+        const QImage image = window.grab().toImage();
+        QVERIFY(image.save(file));
+        // A real rendering has text and widgets: many distinct colours, not a blank.
+        QSet<QRgb> colours;
+        for (int y = 0; y < image.height(); y += 7)
+            for (int x = 0; x < image.width(); x += 7)
+                colours.insert(image.pixel(x, y));
+        QVERIFY2(colours.size() > 8, qPrintable(file));
+    }
+}
+
+QTEST_MAIN(TestScreenshots)
+#include "tst_screenshots.moc"

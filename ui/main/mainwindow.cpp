@@ -1,0 +1,325 @@
+#include "mainwindow.h"
+
+#include "composer/composerwidget.h"
+#include "connection/connectionpanel.h"
+#include "connection/profilestore.h"
+#include "diagnostics/replyexplainer.h"
+#include "live/liveviews.h"
+#include "sendcontroller.h"
+
+#include <QAction>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QKeySequence>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QVBoxLayout>
+
+namespace {
+
+QString humanBytes(double n)
+{
+    const char *units[] = {"B", "KiB", "MiB", "GiB"};
+    int u = 0;
+    while (n >= 1024.0 && u < 3) {
+        n /= 1024.0;
+        ++u;
+    }
+    return QStringLiteral("%1 %2").arg(n, 0, 'f', u == 0 ? 0 : 1).arg(QLatin1String(units[u]));
+}
+
+} // namespace
+
+MainWindow::MainWindow(QSettings *settings, QWidget *parent) : QMainWindow(parent), m_settings(settings)
+{
+    setWindowTitle(QStringLiteral("SMTP Scope"));
+    setAccessibleName(QStringLiteral("SMTP Scope main window"));
+    m_profiles = new ProfileStore(settings, this);
+    m_controller = new SendController(this);
+
+    // Connection settings: a dock on the left, movable, like an inspector.
+    m_connection = new ConnectionPanel(m_profiles, this);
+    auto *dock = new QDockWidget(QStringLiteral("Connection"), this);
+    dock->setObjectName(QStringLiteral("connectionDock"));
+    dock->setWidget(m_connection);
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+
+    // Centre: the composer above the live views.
+    m_composer = new ComposerWidget(this);
+    m_eventLog = new EventLogView(this);
+    m_transcript = new TranscriptView(this);
+    m_chart = new ThroughputChart(this);
+    m_warnings = new WarningsPanel(this);
+    m_results = new ResultPanel(this);
+    m_tabs = new QTabWidget(this);
+    m_tabs->setAccessibleName(QStringLiteral("Session views"));
+    m_tabs->addTab(m_transcript, QStringLiteral("&Transcript"));
+    m_tabs->addTab(m_eventLog, QStringLiteral("&Events"));
+    m_tabs->addTab(m_chart, QStringLiteral("T&hroughput"));
+    m_tabs->addTab(m_warnings, QStringLiteral("&Warnings"));
+    m_tabs->addTab(m_results, QStringLiteral("&Result"));
+    connect(m_warnings, &WarningsPanel::countChanged, this, [this](int n) {
+        m_tabs->setTabText(m_tabs->indexOf(m_warnings),
+                           n > 0 ? QStringLiteral("&Warnings (%1)").arg(n) : QStringLiteral("&Warnings"));
+    });
+
+    // The send bar: Send / Cancel, the progress and the status line.
+    m_send = new QPushButton(QStringLiteral("&Send"), this);
+    m_send->setAccessibleName(QStringLiteral("Send"));
+    m_send->setToolTip(QStringLiteral("Send the message (Ctrl+Return)"));
+    m_send->setDefault(true);
+    m_cancel = new QPushButton(QStringLiteral("Cancel"), this);
+    m_cancel->setAccessibleName(QStringLiteral("Cancel sending"));
+    m_cancel->setToolTip(QStringLiteral("Stop the send at once (Esc)"));
+    m_cancel->setEnabled(false);
+    m_progress = new QProgressBar(this);
+    m_progress->setAccessibleName(QStringLiteral("Send progress"));
+    m_progress->setRange(0, 1000);
+    m_progress->setValue(0);
+    m_progress->setTextVisible(false);
+    m_progress->setMaximumWidth(220);
+    m_status = new QLabel(this);
+    m_status->setAccessibleName(QStringLiteral("Status"));
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(m_send);
+    bar->addWidget(m_cancel);
+    bar->addWidget(m_progress);
+    bar->addWidget(m_status, 1);
+
+    auto *top = new QWidget(this);
+    auto *topLayout = new QVBoxLayout(top);
+    topLayout->setContentsMargins(0, 0, 0, 0);
+    topLayout->addWidget(m_composer, 1);
+    topLayout->addLayout(bar);
+
+    m_splitter = new QSplitter(Qt::Vertical, this);
+    m_splitter->setObjectName(QStringLiteral("mainSplitter"));
+    m_splitter->addWidget(top);
+    m_splitter->addWidget(m_tabs);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 2);
+    setCentralWidget(m_splitter);
+
+    connect(m_send, &QPushButton::clicked, this, &MainWindow::send);
+    connect(m_cancel, &QPushButton::clicked, this, &MainWindow::cancel);
+    connect(m_composer, &ComposerWidget::problemChanged, this, &MainWindow::updateSendState);
+    connect(m_connection, &ConnectionPanel::profileChanged, this, &MainWindow::updateSendState);
+    connect(m_controller, &SendController::busyChanged, this, &MainWindow::updateSendState);
+    connect(m_controller, &SendController::eventsArrived, m_eventLog, &EventLogView::append);
+    connect(m_controller, &SendController::transcriptArrived, m_transcript, &TranscriptView::append);
+    connect(m_controller, &SendController::warningsArrived, m_warnings, &WarningsPanel::append);
+    connect(m_controller, &SendController::sample, m_chart, &ThroughputChart::addSample);
+    connect(m_controller, &SendController::progress, this, &MainWindow::onProgress);
+    connect(m_controller, &SendController::finished, this, &MainWindow::onFinished);
+
+    buildMenus();
+    statusBar()->hide(); // the send bar carries the status
+
+    resize(1280, 800);
+    restoreGeometry(m_settings->value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(m_settings->value(QStringLiteral("window/state")).toByteArray());
+    m_splitter->restoreState(m_settings->value(QStringLiteral("window/splitter")).toByteArray());
+    updateSendState();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus()
+{
+    QMenu *file = menuBar()->addMenu(QStringLiteral("&File"));
+    file->addAction(QStringLiteral("&Open .eml..."), QKeySequence::Open, this, &MainWindow::openEml);
+    file->addAction(QStringLiteral("Save message as .&eml..."), QKeySequence::SaveAs, this, &MainWindow::saveEml);
+    file->addSeparator();
+    file->addAction(QStringLiteral("Save &transcript..."), this, &MainWindow::saveTranscript);
+    file->addAction(QStringLiteral("E&xport events..."), this, &MainWindow::exportEvents);
+    file->addSeparator();
+    file->addAction(QStringLiteral("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu *message = menuBar()->addMenu(QStringLiteral("&Message"));
+    QAction *send = message->addAction(QStringLiteral("&Send"), this, &MainWindow::send);
+    send->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
+    QAction *cancel = message->addAction(QStringLiteral("&Cancel sending"), this, &MainWindow::cancel);
+    cancel->setShortcut(QKeySequence(Qt::Key_Escape));
+    message->addAction(QStringLiteral("&Wire preview..."), QKeySequence(Qt::CTRL | Qt::Key_P), m_composer,
+                       &ComposerWidget::showWirePreview);
+
+    QMenu *go = menuBar()->addMenu(QStringLiteral("&Go"));
+    go->addAction(QStringLiteral("Server &host"), QKeySequence(Qt::CTRL | Qt::Key_L), m_connection,
+                  &ConnectionPanel::focusHost);
+    go->addAction(QStringLiteral("&To field"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T), m_composer,
+                  &ComposerWidget::focusTo);
+    const QList<QPair<QString, QWidget *>> views = {{QStringLiteral("Transcript"), m_transcript},
+                                                    {QStringLiteral("Events"), m_eventLog},
+                                                    {QStringLiteral("Throughput"), m_chart},
+                                                    {QStringLiteral("Warnings"), m_warnings},
+                                                    {QStringLiteral("Result"), m_results}};
+    for (int i = 0; i < views.size(); ++i) {
+        QWidget *view = views.at(i).second;
+        go->addAction(views.at(i).first, QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)), this,
+                      [this, view] { m_tabs->setCurrentWidget(view); });
+    }
+}
+
+QString MainWindow::statusText() const
+{
+    return m_status->text();
+}
+
+void MainWindow::updateSendState()
+{
+    const bool busy = m_controller->isBusy();
+    m_cancel->setEnabled(busy);
+    if (busy) {
+        m_send->setEnabled(false);
+        return;
+    }
+    // Send stays disabled with the reason in view: nothing half-checked is sent.
+    QString problem = m_connection->problem();
+    if (!problem.isEmpty())
+        problem = QStringLiteral("Connection: ") + problem;
+    else
+        problem = m_composer->problem();
+    m_send->setEnabled(problem.isEmpty());
+    m_send->setToolTip(problem.isEmpty() ? QStringLiteral("Send the message (Ctrl+Return)") : problem);
+    if (!problem.isEmpty())
+        m_status->setText(problem);
+    else if (m_status->text() == m_send->property("lastProblem").toString())
+        m_status->setText(QStringLiteral("Ready to send."));
+    m_send->setProperty("lastProblem", problem);
+}
+
+void MainWindow::send()
+{
+    if (m_controller->isBusy() || !m_send->isEnabled())
+        return;
+    QString problem;
+    std::shared_ptr<OutgoingMessage> message = m_composer->buildMessage(&problem);
+    if (!message) {
+        m_status->setText(problem);
+        return;
+    }
+    m_eventLog->clear();
+    m_transcript->clear();
+    m_chart->clear();
+    m_warnings->clear();
+    m_results->clear();
+    m_progress->setValue(0);
+    const ConnectionProfile profile = m_connection->profile();
+    if (!m_controller->start(profile, message, &problem)) {
+        m_status->setText(problem);
+        return;
+    }
+    m_tabs->setCurrentWidget(m_transcript);
+    m_status->setText(QStringLiteral("Connecting to %1:%2...").arg(profile.host).arg(profile.port));
+}
+
+void MainWindow::cancel()
+{
+    m_controller->cancel();
+}
+
+void MainWindow::onProgress(qint64 sent, qint64 total, double bytesPerSecond)
+{
+    if (total > 0)
+        m_progress->setValue(int(std::min<qint64>(1000, sent * 1000 / total)));
+    QString text = QStringLiteral("Sending: %1").arg(humanBytes(double(sent)));
+    if (total > 0)
+        text += QStringLiteral(" of %1").arg(humanBytes(double(total)));
+    if (bytesPerSecond > 0) {
+        text += QStringLiteral(", %1/s").arg(humanBytes(bytesPerSecond));
+        if (total > sent)
+            text += QStringLiteral(", %1 s left").arg(double(total - sent) / bytesPerSecond, 0, 'f', 1);
+    }
+    m_status->setText(text);
+}
+
+void MainWindow::onFinished(const SendResult &result)
+{
+    m_results->showResult(result);
+    m_transcript->showOutcome(result);
+    m_warnings->appendText(result.warnings);
+    if (result.accepted && !result.error.isError()) {
+        const QStringList refused = result.refusedRecipients();
+        m_status->setText(refused.isEmpty()
+                              ? QStringLiteral("Sent: %1").arg(result.message.desc.section(u'\n', 0, 0))
+                              : QStringLiteral("Sent, but %1 recipient(s) refused: %2")
+                                    .arg(refused.size())
+                                    .arg(refused.join(QStringLiteral(", "))));
+        m_tabs->setCurrentWidget(m_results);
+    } else {
+        // Which step failed and why, in words (RFC 5321 4.2 codes, RFC 3463 enhanced codes).
+        const SmtpError &e = result.error;
+        QString text = QStringLiteral("Failed at %1: %2").arg(e.step.isEmpty() ? QStringLiteral("send") : e.step,
+                                                               e.message);
+        const QString why = ReplyExplainer::explainError(e);
+        if (!why.isEmpty())
+            text += QStringLiteral("\n") + why;
+        m_status->setText(text);
+        m_tabs->setCurrentWidget(m_transcript);
+    }
+}
+
+void MainWindow::openEml()
+{
+    const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open message"), QString(),
+                                                      QStringLiteral("Messages (*.eml);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!m_composer->openEml(path, &error))
+        QMessageBox::warning(this, QStringLiteral("Open message"), error);
+}
+
+void MainWindow::saveEml()
+{
+    const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Save message"), QString(),
+                                                      QStringLiteral("Messages (*.eml)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!m_composer->saveEml(path, &error))
+        QMessageBox::warning(this, QStringLiteral("Save message"), error);
+}
+
+void MainWindow::saveTranscript()
+{
+    const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Save transcript"), QString(),
+                                                      QStringLiteral("Text (*.txt)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!m_transcript->saveTo(path, &error))
+        QMessageBox::warning(this, QStringLiteral("Save transcript"), error);
+}
+
+void MainWindow::exportEvents()
+{
+    const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export events"), QString(),
+                                                      QStringLiteral("Tab-separated (*.tsv)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!m_eventLog->exportTo(path, &error))
+        QMessageBox::warning(this, QStringLiteral("Export events"), error);
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    m_controller->cancel();
+    m_settings->setValue(QStringLiteral("window/geometry"), saveGeometry());
+    m_settings->setValue(QStringLiteral("window/state"), saveState());
+    m_settings->setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
+    QMainWindow::closeEvent(event);
+}
