@@ -13,6 +13,7 @@
 #include "main/sendcontroller.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -83,7 +84,9 @@ class TestMainWindow : public QObject
 
 private Q_SLOTS:
     void invalidAddressBlocksSend();
+    void sendFillsTheLiveViews_data();
     void sendFillsTheLiveViews();
+    void largeSendShowsProgressLive();
     void failedStepIsNamed();
     void cancelStopsAtOnceAndStaysUsable();
 };
@@ -106,13 +109,26 @@ void TestMainWindow::invalidAddressBlocksSend()
     QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
 }
 
+void TestMainWindow::sendFillsTheLiveViews_data()
+{
+    QTest::addColumn<bool>("implicitTls");
+    QTest::addRow("STARTTLS required, submission port") << false;
+    QTest::addRow("implicit TLS, smtps port") << true;
+}
+
 void TestMainWindow::sendFillsTheLiveViews()
 {
+    QFETCH(bool, implicitTls);
     REQUIRE_MAILENV();
     const MailEnv &env = MailEnv::get();
     Window w;
     w.window.show();
-    w.window.connectionPanel()->setProfile(submissionProfile(env));
+    ConnectionProfile profile = submissionProfile(env);
+    if (implicitTls) {
+        profile.port = env.smtpsPort;
+        profile.security = ConnectionProfile::Security::ImplicitTls;
+    }
+    w.window.connectionPanel()->setProfile(profile);
     const QByteArray marker = uniqueMarker();
     fillComposer(w.window.composer(), QStringLiteral("gui@example.test"), QString::fromLatin1(marker));
     QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
@@ -138,6 +154,8 @@ void TestMainWindow::sendFillsTheLiveViews()
 
     const auto result = finished.at(0).at(0).value<SendResult>();
     QVERIFY2(result.accepted, qPrintable(result.error.toString()));
+    QCOMPARE(result.tls.implicit, implicitTls);
+    QVERIFY(result.tls.verified);
     QVERIFY2(w.window.statusText().startsWith(QStringLiteral("Sent")), qPrintable(w.window.statusText()));
     QVERIFY(w.window.sendButton()->isEnabled());
     // Live views: transcript batches came during the send, events, chart points, result rows.
@@ -156,6 +174,51 @@ void TestMainWindow::sendFillsTheLiveViews()
     // No secret reached the transcript view.
     QVERIFY(!w.window.transcript()->text().contains(env.password));
     QCOMPARE(Maildir::waitFor(env.maildir, marker, 1).size(), 1);
+}
+
+void TestMainWindow::largeSendShowsProgressLive()
+{
+    // A 24 MiB attachment: the progress line and the chart move while it is sent,
+    // not only at the end.
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    Window w;
+    w.window.show();
+    w.window.connectionPanel()->setProfile(submissionProfile(env));
+    const QString path = w.dir.filePath(QStringLiteral("large.bin"));
+    {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        QByteArray block(1 << 20, Qt::Uninitialized);
+        for (int i = 0; i < 24; ++i) {
+            block.fill(char('a' + i));
+            f.write(block);
+        }
+    }
+    const QByteArray marker = uniqueMarker();
+    fillComposer(w.window.composer(), QStringLiteral("large@example.test"), QString::fromLatin1(marker));
+    w.window.composer()->addAttachment(path);
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+
+    QSignalSpy progress(w.window.controller(), &SendController::progress);
+    QSignalSpy finished(w.window.controller(), &SendController::finished);
+    QStringList statusDuring;
+    QObject::connect(w.window.controller(), &SendController::progress, &w.window,
+                     [&] { statusDuring.append(w.window.statusText()); });
+    int chartPointsBeforeEnd = 0;
+    QObject::connect(w.window.controller(), &SendController::progress, &w.window,
+                     [&] { chartPointsBeforeEnd = w.window.chart()->sentPointCount(); });
+    w.window.send();
+    QVERIFY(finished.wait(60000));
+    const auto result = finished.at(0).at(0).value<SendResult>();
+    QVERIFY2(result.accepted, qPrintable(result.error.toString()));
+    // Several progress reports before the end, with bytes, total and rate.
+    QVERIFY2(progress.size() >= 3, qPrintable(QString::number(progress.size())));
+    QVERIFY2(std::any_of(statusDuring.begin(), statusDuring.end(),
+                         [](const QString &t) { return t.contains(QStringLiteral(" of ")) && t.contains(QStringLiteral("/s")); }),
+             qPrintable(statusDuring.join(u'\n')));
+    QVERIFY2(chartPointsBeforeEnd > 0, "the chart had no point before the send ended");
+    QCOMPARE(Maildir::waitFor(env.maildir, marker, 1, 30000).size(), 1);
 }
 
 void TestMainWindow::failedStepIsNamed()
