@@ -17,6 +17,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSplitter>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -83,6 +84,7 @@ class TestMainWindow : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void layoutRestoredBetweenRuns();
     void invalidAddressBlocksSend();
     void sendFillsTheLiveViews_data();
     void sendFillsTheLiveViews();
@@ -90,6 +92,32 @@ private Q_SLOTS:
     void failedStepIsNamed();
     void cancelStopsAtOnceAndStaysUsable();
 };
+
+void TestMainWindow::layoutRestoredBetweenRuns()
+{
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat);
+    QList<int> sizes;
+    {
+        MainWindow first(&settings);
+        first.resize(1100, 700);
+        first.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&first));
+        auto *splitter = first.findChild<QSplitter *>(QStringLiteral("mainSplitter"));
+        QVERIFY(splitter);
+        splitter->setSizes({200, 450});
+        sizes = splitter->sizes();
+        first.tabs()->setCurrentIndex(2);
+        first.close();
+    }
+    MainWindow second(&settings);
+    second.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&second));
+    // Not the default 1280x800: the saved size (within the frame the platform adds).
+    QVERIFY2(qAbs(second.width() - 1100) <= 40 && qAbs(second.height() - 700) <= 40,
+             qPrintable(QStringLiteral("%1x%2").arg(second.width()).arg(second.height())));
+    QCOMPARE(second.findChild<QSplitter *>(QStringLiteral("mainSplitter"))->sizes(), sizes);
+}
 
 void TestMainWindow::invalidAddressBlocksSend()
 {
