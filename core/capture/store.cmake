@@ -1,0 +1,8 @@
+# Capture server storage (issue 6): MessageStore (durable .eml files and their
+# index) and CertificateAuthority (the capture server's own CA and certificate).
+target_sources(core PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/messagestore.h
+    ${CMAKE_CURRENT_LIST_DIR}/messagestore.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/certificateauthority.h
+    ${CMAKE_CURRENT_LIST_DIR}/certificateauthority.cpp
+)
