@@ -124,6 +124,8 @@ bool SendController::start(const ConnectionProfile &profile, std::shared_ptr<Out
             result = client->sessionInfo();
             result.error = e.error();
         }
+        // The totals for the chart's last point, read before the client may go.
+        const QVariantMap usage = client->getUsageInfo();
         bool cancelled = false;
         std::unique_ptr<SmtpClient> done;
         {
@@ -138,7 +140,7 @@ bool SendController::start(const ConnectionProfile &profile, std::shared_ptr<Out
         if (cancelled && !result.accepted)
             result.error = SmtpError::make(SmtpError::Category::Usage, QStringLiteral("CANCELLED"),
                                            result.error.step, QStringLiteral("cancelled by the user"));
-        QMetaObject::invokeMethod(this, [this, result] { onWorkerDone(result); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(this, [this, result, usage] { onWorkerDone(result, usage); }, Qt::QueuedConnection);
     });
     m_thread->setObjectName(QStringLiteral("smtpscope-send"));
     m_thread->start();
@@ -164,6 +166,11 @@ void SendController::cancel()
 
 void SendController::drain()
 {
+    drainWith({});
+}
+
+void SendController::drainWith(const QVariantMap &finalUsage)
+{
     QList<TranscriptEntry> entries;
     {
         QMutexLocker lock(&m_shared->mutex);
@@ -178,8 +185,8 @@ void SendController::drain()
     if (!warnings.isEmpty())
         Q_EMIT warningsArrived(warnings);
 
-    QVariantMap usage;
-    {
+    QVariantMap usage = finalUsage;
+    if (usage.isEmpty()) {
         QMutexLocker lock(&m_shared->mutex);
         if (m_shared->client)
             usage = m_shared->client->getUsageInfo(); // its own lock: never waits for the send
@@ -196,9 +203,9 @@ void SendController::drain()
     Q_EMIT progress(m_total >= 0 ? std::min(sent, m_total) : sent, m_total, rate);
 }
 
-void SendController::onWorkerDone(const SendResult &result)
+void SendController::onWorkerDone(const SendResult &result, const QVariantMap &finalUsage)
 {
-    drain();
+    drainWith(finalUsage);
     m_batchTimer.stop();
     if (m_total >= 0 && result.accepted)
         Q_EMIT progress(m_total, m_total, 0);

@@ -52,7 +52,9 @@ Q_SIGNALS:
 
 private:
     void drain();
-    void onWorkerDone(const SendResult &result);
+    // As drain(), with the client's final totals when the client is gone.
+    void drainWith(const QVariantMap &finalUsage);
+    void onWorkerDone(const SendResult &result, const QVariantMap &finalUsage);
 
     struct Shared;
     std::shared_ptr<Shared> m_shared;
