@@ -3,6 +3,7 @@
 #include "exitcodes.h"
 #include "probecommand.h"
 #include "sendcommand.h"
+#include "servecommand.h"
 #include "terminal.h"
 
 #include <QCoreApplication>
@@ -20,6 +21,7 @@ QString generalHelp()
                           "  send    compose (or load a .eml file) and send a message; --json, --transcript, "
                           "--count, --test\n"
                           "  probe   connect without sending mail and report what the server offers\n"
+                          "  serve   run the built-in capture server on loopback and store what it receives\n"
                           "  help    this text; 'smtpscope <command> --help' for a command's options\n"
                           "\n"
                           "With no command smtpscope opens its window.\n"
@@ -45,11 +47,15 @@ int run(const QStringList &arguments)
         return SendCommand().run(rest);
     if (command == u"probe")
         return ProbeCommand().run(rest);
+    if (command == u"serve")
+        return ServeCommand().run(rest);
     if (command == u"help" || command == u"--help" || command == u"-h") {
         if (rest.size() == 1 && rest.constFirst() == u"send")
             return SendCommand().run({QStringLiteral("--help")});
         if (rest.size() == 1 && rest.constFirst() == u"probe")
             return ProbeCommand().run({QStringLiteral("--help")});
+        if (rest.size() == 1 && rest.constFirst() == u"serve")
+            return ServeCommand().run({QStringLiteral("--help")});
         Terminal::out(generalHelp());
         return ExitOk;
     }

@@ -1,0 +1,230 @@
+#include "servecommand.h"
+
+#include "exitcodes.h"
+#include "inputfile.h"
+#include "output.h"
+#include "terminal.h"
+
+#include "capture/captureserver.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QEventLoop>
+#include <QSocketNotifier>
+#include <QStandardPaths>
+
+#include <cerrno>
+#include <csignal>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace Cli {
+
+namespace {
+
+const QString Command = QStringLiteral("serve");
+constexpr quint16 DefaultPort = 2525;
+constexpr quint16 DefaultTlsPort = 4650;
+
+// The self-pipe: a signal handler may only call async-signal-safe functions, so
+// it writes one byte that the event loop reads through a QSocketNotifier.
+int g_signalFds[2] = {-1, -1};
+
+extern "C" void onTerminationSignal(int)
+{
+    const char byte = 1;
+    const int saved = errno;
+    [[maybe_unused]] const ssize_t n = ::write(g_signalFds[0], &byte, 1);
+    errno = saved;
+}
+
+// Installs the handlers for SIGINT and SIGTERM for the lifetime of the object
+// and restores the previous ones afterwards.
+class TerminationSignals
+{
+public:
+    TerminationSignals()
+    {
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalFds) != 0)
+            return;
+        struct sigaction action = {};
+        action.sa_handler = onTerminationSignal;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;
+        m_ok = ::sigaction(SIGINT, &action, &m_oldInt) == 0 && ::sigaction(SIGTERM, &action, &m_oldTerm) == 0;
+    }
+    ~TerminationSignals()
+    {
+        ::sigaction(SIGINT, &m_oldInt, nullptr);
+        ::sigaction(SIGTERM, &m_oldTerm, nullptr);
+        for (int &fd : g_signalFds) {
+            if (fd >= 0)
+                ::close(fd);
+            fd = -1;
+        }
+    }
+    Q_DISABLE_COPY_MOVE(TerminationSignals)
+    [[nodiscard]] bool ok() const { return m_ok; }
+    [[nodiscard]] int readFd() const { return g_signalFds[1]; }
+
+private:
+    bool m_ok = false;
+    struct sigaction m_oldInt = {};
+    struct sigaction m_oldTerm = {};
+};
+
+bool readPort(const QCommandLineParser &p, const QString &name, quint16 fallback, quint16 *port, QString *error)
+{
+    if (!p.isSet(name)) {
+        *port = fallback;
+        return true;
+    }
+    bool ok = false;
+    const uint value = p.value(name).toUInt(&ok);
+    if (!ok || value > 65535) {
+        *error = QStringLiteral("--%1: '%2' is not a port number from 0 to 65535").arg(name, p.value(name));
+        return false;
+    }
+    *port = quint16(value);
+    return true;
+}
+
+// What a client sent (an encoded-word may decode to CR or LF) must not start a
+// line of its own in the output a script reads: control characters become '?'.
+QString printable(QString text)
+{
+    for (QChar &c : text) {
+        if (c.category() == QChar::Other_Control || c == QChar::LineSeparator || c == QChar::ParagraphSeparator)
+            c = u'?';
+    }
+    return text;
+}
+
+QString messageLine(const Capture::StoredMessage &m)
+{
+    const QString subject =
+        m.subject.isEmpty() ? QStringLiteral("(no subject)") : QStringLiteral("\"%1\"").arg(m.subject);
+    return QStringLiteral("%1  %2  from <%3>  to %4  %5  %6\n")
+        .arg(m.received.toUTC().toString(Qt::ISODate), m.id, printable(m.from),
+             m.recipients.isEmpty() ? QStringLiteral("(none)") : printable(m.recipients.join(QStringLiteral(", "))),
+             Output::bytes(m.size), printable(subject));
+}
+
+} // namespace
+
+int ServeCommand::run(const QStringList &arguments)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        QStringLiteral("Run the built-in capture server on loopback: SMTP with STARTTLS on one port, implicit TLS "
+                       "on another, every message stored as a .eml file (with index.json) in the folder. Runs "
+                       "until Ctrl-C (SIGINT) or SIGTERM. Clients verify the server with the CA file printed "
+                       "at start."));
+    p.addPositionalArgument(QStringLiteral("serve"), QStringLiteral("Run the capture server."),
+                            QStringLiteral("serve"));
+    p.addHelpOption();
+    p.addOptions({
+        {QStringLiteral("port"), QStringLiteral("SMTP port with STARTTLS (0: any free port)."), QStringLiteral("P"),
+         QString::number(DefaultPort)},
+        {QStringLiteral("tls-port"), QStringLiteral("Implicit TLS port (0: any free port)."), QStringLiteral("P"),
+         QString::number(DefaultTlsPort)},
+        {QStringLiteral("dir"),
+         QStringLiteral("Folder for messages/ and tls/ (default: the app data folder's capture/)."),
+         QStringLiteral("D")},
+        {QStringLiteral("user"), QStringLiteral("Offer AUTH PLAIN, LOGIN and CRAM-MD5 for this user (needs "
+                                                "--password-file)."),
+         QStringLiteral("U")},
+        {QStringLiteral("password-file"), QStringLiteral("The user's password: the first line of F (\"-\": stdin)."),
+         QStringLiteral("F")},
+        {QStringLiteral("fault"),
+         QStringLiteral("Scripted failure (repeatable): STEP[=RCPT][:every=N][:delay=MS | :disconnect | :CODE TEXT], "
+                        "or rate=N/min:CODE. STEP: greeting, ehlo, starttls, auth, mail, rcpt, data, eod."),
+         QStringLiteral("SPEC")},
+        {QStringLiteral("max-size"), QStringLiteral("SIZE limit in bytes (RFC 1870; 0: none)."),
+         QStringLiteral("BYTES")},
+        {QStringLiteral("verbose"), QStringLiteral("Connection events (connect, TLS, AUTH, errors) on stderr.")},
+    });
+    if (const auto done = Output::parseArguments(p, Command, arguments))
+        return *done;
+
+    Capture::CaptureOptions options;
+    QString error;
+    if (!readPort(p, QStringLiteral("port"), DefaultPort, &options.port, &error)
+        || !readPort(p, QStringLiteral("tls-port"), DefaultTlsPort, &options.tlsPort, &error))
+        return Output::usageError(Command, error);
+
+    for (const QString &spec : p.values(QStringLiteral("fault"))) {
+        QString why;
+        const auto fault = Capture::Fault::parse(spec, &why);
+        if (!fault)
+            return Output::usageError(Command, QStringLiteral("--fault '%1': %2").arg(spec, why));
+        options.faults.append(*fault);
+    }
+
+    if (p.isSet(QStringLiteral("max-size"))) {
+        bool ok = false;
+        options.maxSize = p.value(QStringLiteral("max-size")).toLongLong(&ok);
+        if (!ok || options.maxSize < 0)
+            return Output::usageError(Command, QStringLiteral("--max-size: '%1' is not a number of bytes")
+                                                   .arg(p.value(QStringLiteral("max-size"))));
+    }
+
+    const bool hasUser = p.isSet(QStringLiteral("user"));
+    const bool hasPassword = p.isSet(QStringLiteral("password-file"));
+    if (hasUser != hasPassword)
+        return Output::usageError(Command, QStringLiteral("--user and --password-file go together"));
+    if (hasUser) {
+        options.user = p.value(QStringLiteral("user"));
+        if (options.user.isEmpty())
+            return Output::usageError(Command, QStringLiteral("--user: empty user name"));
+        QByteArray password;
+        if (!InputFile::readFirstLine(p.value(QStringLiteral("password-file")), QStringLiteral("--password-file"),
+                                      &password, &error))
+            return Output::usageError(Command, error);
+        options.password = QString::fromUtf8(password);
+    }
+
+    options.folder = p.isSet(QStringLiteral("dir"))
+        ? QDir(p.value(QStringLiteral("dir"))).absolutePath()
+        : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/capture");
+    if (options.folder.isEmpty())
+        return Output::usageError(Command, QStringLiteral("--dir: no folder given"));
+
+    TerminationSignals termination;
+    if (!termination.ok())
+        return Output::failure(Command, QStringLiteral("cannot install the signal handlers"), ExitProtocol);
+
+    Capture::CaptureServer server;
+    const bool verbose = p.isSet(QStringLiteral("verbose"));
+    QObject::connect(&server, &Capture::CaptureServer::log, &server, [verbose](const QString &line) {
+        if (verbose)
+            Terminal::err(line + u'\n');
+    });
+    QObject::connect(&server, &Capture::CaptureServer::messageCaptured, &server,
+                     [](const Capture::StoredMessage &m) { Terminal::out(messageLine(m)); });
+    if (!server.start(options, &error))
+        return Output::failure(Command, error, ExitConnection);
+
+    const QString host = options.address.toString();
+    Terminal::out(QStringLiteral("listening on %1:%2 (STARTTLS) and %1:%3 (implicit TLS); CA: %4\n")
+                      .arg(host)
+                      .arg(server.port())
+                      .arg(server.tlsPort())
+                      .arg(server.caFile()));
+
+    QEventLoop loop;
+    QSocketNotifier notifier(termination.readFd(), QSocketNotifier::Read);
+    QObject::connect(&notifier, &QSocketNotifier::activated, &loop, [&loop, &termination] {
+        char byte = 0;
+        [[maybe_unused]] const ssize_t n = ::read(termination.readFd(), &byte, 1);
+        loop.quit();
+    });
+    loop.exec();
+    server.stop();
+    if (verbose)
+        Terminal::err(QStringLiteral("stopped\n"));
+    return ExitOk;
+}
+
+} // namespace Cli
