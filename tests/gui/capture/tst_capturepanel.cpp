@@ -1,0 +1,381 @@
+// CapturePanel on real widgets over a real MessageStore in a temporary folder:
+// listing (before and after setStore, newest first), the detail tabs, saving an
+// attachment, the HTML view never reaching the network (a QTcpServer on
+// loopback must see no connection) while cid: images resolve, delete, clear and
+// resend.
+
+#include <QAbstractItemModelTester>
+#include <QBuffer>
+#include <QFile>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QImage>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTextDocument>
+#include <QThread>
+
+#include "../../unit/parsedmessage/samplemessage.h"
+#include "capture/capturepanel.h"
+#include "capture/messagestore.h"
+#include "capture/safehtmlbrowser.h"
+
+namespace {
+
+QByteArray pngBytes()
+{
+    QImage image(7, 5, QImage::Format_RGB32);
+    image.fill(QColor(10, 120, 200));
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    image.save(&buffer, "PNG");
+    return bytes;
+}
+
+QByteArray simple(const QByteArray &subject)
+{
+    return "From: a@example.test\r\nTo: b@example.test\r\nSubject: " + subject + "\r\n\r\nbody of " + subject + "\r\n";
+}
+
+QPushButton *button(QWidget *panel, const QString &accessibleName)
+{
+    for (QPushButton *b : panel->findChildren<QPushButton *>()) {
+        if (b->accessibleName() == accessibleName)
+            return b;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+class TestCapturePanel : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void listsBeforeAndAfterSetStoreNewestFirst();
+    void selectingShowsDetails();
+    void saveAttachmentWritesDecodedBytes();
+    void htmlNeverFetches();
+    void deleteRemovesFromListAndStore();
+    void clearAll();
+    void resendCarriesPath();
+    void rawIsBounded();
+    void unparsableStillShowsRaw();
+    void everyControlNamed();
+    void fitsAt1280x800();
+
+private:
+    QString commit(const QByteArray &bytes, const QString &from = QStringLiteral("sender@example.test"));
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<Capture::MessageStore> m_store;
+    std::unique_ptr<CapturePanel> m_panel;
+};
+
+QString TestCapturePanel::commit(const QByteArray &bytes, const QString &from)
+{
+    QString error;
+    auto incoming = m_store->begin(from, {QStringLiteral("rcpt@example.test")}, &error);
+    if (!incoming || !incoming->write(bytes, &error))
+        qFatal("begin/write failed: %s", qPrintable(error));
+    const QString id = m_store->commit(std::move(incoming), &error);
+    if (id.isEmpty())
+        qFatal("commit failed: %s", qPrintable(error));
+    return id;
+}
+
+void TestCapturePanel::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_store = std::make_unique<Capture::MessageStore>();
+    QString error;
+    QVERIFY2(m_store->open(m_dir->path(), &error), qPrintable(error));
+    m_panel = std::make_unique<CapturePanel>();
+    m_panel->resize(1280, 800);
+}
+
+void TestCapturePanel::cleanup()
+{
+    m_panel.reset();
+    m_store.reset();
+    m_dir.reset();
+}
+
+void TestCapturePanel::listsBeforeAndAfterSetStoreNewestFirst()
+{
+    const QString first = commit(simple("one"));
+    const QString second = commit(simple("two"));
+    QCOMPARE(m_panel->messageCount(), 0);
+    auto *table = m_panel->findChild<QTableView *>(QStringLiteral("captureList"));
+    QVERIFY(table);
+    QAbstractItemModelTester tester(table->model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+
+    m_panel->setStore(m_store.get());
+    QCOMPARE(m_panel->messageCount(), 2);
+    const QString third = commit(simple("three"));
+    QCOMPARE(m_panel->messageCount(), 3);
+
+    QAbstractItemModel *model = table->model();
+    const QStringList order{model->index(0, 0).data(Qt::UserRole + 1).toString(),
+                            model->index(1, 0).data(Qt::UserRole + 1).toString(),
+                            model->index(2, 0).data(Qt::UserRole + 1).toString()};
+    QCOMPARE(order, (QStringList{third, second, first}));
+    QCOMPARE(model->index(0, 3).data().toString(), QStringLiteral("three"));
+    QCOMPARE(model->index(0, 1).data().toString(), QStringLiteral("sender@example.test"));
+    QCOMPARE(model->index(0, 2).data().toString(), QStringLiteral("rcpt@example.test"));
+
+    // Detached: the store's later messages no longer reach the panel.
+    m_panel->setStore(nullptr);
+    QCOMPARE(m_panel->messageCount(), 0);
+    commit(simple("four"));
+    QCOMPARE(m_panel->messageCount(), 0);
+}
+
+void TestCapturePanel::selectingShowsDetails()
+{
+    m_panel->setStore(m_store.get());
+    const QString other = commit(simple("other"));
+    const QString id = commit(Sample::message(pngBytes()));
+    QCOMPARE(m_panel->selectedId(), QString());
+    m_panel->selectMessage(id);
+    QCOMPARE(m_panel->selectedId(), id);
+
+    QVERIFY2(m_panel->headersText().contains(QStringLiteral("Subject: ") + Sample::subject()),
+             qPrintable(m_panel->headersText()));
+    QVERIFY(m_panel->headersText().contains(QStringLiteral("Message-ID: <sample-1@example.test>")));
+    QCOMPARE(m_panel->plainText(), QString(Sample::plainText().chopped(2)).replace(QLatin1String("\r\n"), QLatin1String("\n")));
+    QCOMPARE(m_panel->htmlSource(), Sample::htmlText(QStringLiteral("http://127.0.0.1:9/x.png")));
+    QCOMPARE(m_panel->mimeTreeText(),
+             QStringLiteral("multipart/mixed\n  multipart/related\n    multipart/alternative\n      text/plain\n"
+                            "      text/html\n    image/png\n  application/pdf\n  text/csv"));
+    QCOMPARE(m_panel->attachmentNames(), (QStringList{QStringLiteral("logo.png"), Sample::pdfName(), Sample::csvName()}));
+    QVERIFY(m_panel->rawText().startsWith(QLatin1String("Return-Path: <sender@example.test>\r\n")));
+    QCOMPARE(m_panel->rawText().size(), Sample::message(pngBytes()).size());
+
+    // Another selection replaces everything.
+    m_panel->selectMessage(other);
+    QCOMPARE(m_panel->plainText(), QStringLiteral("body of other\n"));
+    QVERIFY(m_panel->htmlSource().isEmpty());
+    QVERIFY(m_panel->attachmentNames().isEmpty());
+    QCOMPARE(m_panel->mimeTreeText(), QStringLiteral("text/plain"));
+}
+
+void TestCapturePanel::saveAttachmentWritesDecodedBytes()
+{
+    m_panel->setStore(m_store.get());
+    const QByteArray png = pngBytes();
+    m_panel->selectMessage(commit(Sample::message(png)));
+
+    const QString pdfPath = m_dir->filePath(QStringLiteral("saved.pdf"));
+    QString error;
+    QVERIFY2(m_panel->saveAttachment(Sample::pdfName(), pdfPath, &error), qPrintable(error));
+    QFile pdf(pdfPath);
+    QVERIFY(pdf.open(QIODevice::ReadOnly));
+    QCOMPARE(pdf.readAll(), Sample::pdfBytes());
+
+    const QString pngPath = m_dir->filePath(QStringLiteral("saved.png"));
+    QVERIFY(m_panel->saveAttachment(QStringLiteral("logo.png"), pngPath, &error));
+    QFile pngFile(pngPath);
+    QVERIFY(pngFile.open(QIODevice::ReadOnly));
+    QCOMPARE(pngFile.readAll(), png);
+
+    QVERIFY(!m_panel->saveAttachment(QStringLiteral("nope.bin"), m_dir->filePath(QStringLiteral("x")), &error));
+    QVERIFY(error.contains(QLatin1String("nope.bin")));
+    QVERIFY(!QFile::exists(m_dir->filePath(QStringLiteral("x"))));
+}
+
+void TestCapturePanel::htmlNeverFetches()
+{
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    const QString remote = QStringLiteral("http://127.0.0.1:%1/x.png").arg(server.serverPort());
+    QSignalSpy connections(&server, &QTcpServer::newConnection);
+
+    m_panel->setStore(m_store.get());
+    const QByteArray png = pngBytes();
+    const QString id = commit(Sample::message(png, remote));
+    m_panel->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_panel.get()));
+    auto *tabs = m_panel->findChild<QTabWidget *>();
+    QVERIFY(tabs);
+    auto *html = m_panel->findChild<SafeHtmlBrowser *>(QStringLiteral("captureHtml"));
+    QVERIFY(html);
+    tabs->setCurrentIndex(tabs->indexOf(html->parentWidget()));
+    m_panel->selectMessage(id);
+    QCOMPARE(m_panel->htmlSource(), Sample::htmlText(remote));
+    (void)m_panel->grab(); // lays out and paints the document, images included
+
+    QVERIFY(!connections.wait(1000));
+    QCOMPARE(connections.count(), 0);
+    QVERIFY(!server.hasPendingConnections());
+
+    // The document got the cid: image from the message itself, and nothing for
+    // the remote one, nor for file: or relative names.
+    const QVariant cid = html->document()->resource(QTextDocument::ImageResource, QUrl(QStringLiteral("cid:logo@example.test")));
+    QVERIFY(cid.isValid());
+    const QImage image = cid.value<QImage>();
+    QCOMPARE(image.size(), QSize(7, 5));
+    QCOMPARE(image.pixelColor(3, 2), QColor(10, 120, 200));
+    QVERIFY(html->blockedCount() >= 1);
+    QVERIFY(!html->document()->resource(QTextDocument::ImageResource, QUrl(remote)).isValid());
+    const QString local = m_dir->filePath(QStringLiteral("local.png"));
+    QFile localFile(local);
+    QVERIFY(localFile.open(QIODevice::WriteOnly));
+    localFile.write(png);
+    localFile.close();
+    QVERIFY(!html->loadResource(QTextDocument::ImageResource, QUrl::fromLocalFile(local)).isValid());
+    QVERIFY(!html->loadResource(QTextDocument::ImageResource, QUrl(QStringLiteral("local.png"))).isValid());
+    QVERIFY(!html->loadResource(QTextDocument::ImageResource, QUrl(QStringLiteral("cid:unknown@example.test"))).isValid());
+    QVERIFY(!html->openLinks());
+    QVERIFY(!html->openExternalLinks());
+}
+
+void TestCapturePanel::deleteRemovesFromListAndStore()
+{
+    m_panel->setStore(m_store.get());
+    const QString keep = commit(simple("keep"));
+    const QString byKey = commit(simple("by key"));
+    const QString byButton = commit(simple("by button"));
+    m_panel->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_panel.get()));
+
+    auto *table = m_panel->findChild<QTableView *>(QStringLiteral("captureList"));
+    m_panel->selectMessage(byKey);
+    table->setFocus();
+    QTRY_VERIFY_WITH_TIMEOUT(table->hasFocus(), 2000);
+    QTest::keyClick(table, Qt::Key_Delete);
+    QCOMPARE(m_panel->messageCount(), 2);
+    QVERIFY(!m_store->message(byKey));
+    QVERIFY(m_panel->selectedId() != byKey);
+
+    m_panel->selectMessage(byButton);
+    QPushButton *del = button(m_panel.get(), QStringLiteral("Delete message"));
+    QVERIFY(del && del->isEnabled());
+    QTest::mouseClick(del, Qt::LeftButton);
+    QCOMPARE(m_panel->messageCount(), 1);
+    QVERIFY(!m_store->message(byButton));
+    QCOMPARE(m_store->messages().size(), 1);
+    QCOMPARE(m_store->messages().first().id, keep);
+}
+
+void TestCapturePanel::clearAll()
+{
+    m_panel->setStore(m_store.get());
+    commit(simple("a"));
+    const QString b = commit(simple("b"));
+    m_panel->selectMessage(b);
+    m_panel->setConfirmClear(false);
+    QPushButton *clear = button(m_panel.get(), QStringLiteral("Clear all messages"));
+    QVERIFY(clear && clear->isEnabled());
+    QTest::mouseClick(clear, Qt::LeftButton);
+    QCOMPARE(m_panel->messageCount(), 0);
+    QVERIFY(m_store->messages().isEmpty());
+    QCOMPARE(m_panel->selectedId(), QString());
+    QVERIFY(m_panel->plainText().isEmpty());
+    QVERIFY(!clear->isEnabled());
+}
+
+void TestCapturePanel::resendCarriesPath()
+{
+    m_panel->setStore(m_store.get());
+    const QString id = commit(simple("resend me"));
+    QSignalSpy spy(m_panel.get(), &CapturePanel::resendRequested);
+    QPushButton *resend = button(m_panel.get(), QStringLiteral("Resend message"));
+    QVERIFY(resend);
+    QVERIFY(!resend->isEnabled()); // nothing selected yet
+    m_panel->selectMessage(id);
+    QVERIFY(resend->isEnabled());
+    QTest::mouseClick(resend, Qt::LeftButton);
+    QCOMPARE(spy.count(), 1);
+    const QString path = spy.at(0).at(0).toString();
+    QCOMPARE(path, m_store->message(id)->path);
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), simple("resend me"));
+}
+
+void TestCapturePanel::rawIsBounded()
+{
+    m_panel->setStore(m_store.get());
+    QByteArray body;
+    while (body.size() < 1536 * 1024)
+        body += "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz\r\n";
+    const QByteArray message = simple("large") + body;
+    m_panel->selectMessage(commit(message));
+    const QString raw = m_panel->rawText();
+    QVERIFY(raw.startsWith(QString::fromLatin1(message.left(1024 * 1024))));
+    QVERIFY(raw.size() < 1024 * 1024 + 200);
+    QVERIFY2(raw.contains(QString::number(message.size())), qPrintable(raw.right(150)));
+    // The body itself is still parsed whole.
+    QCOMPARE(m_panel->plainText().size(), QString::fromLatin1(body).replace(QLatin1String("\r\n"), QLatin1String("\n")).size() + 14);
+}
+
+void TestCapturePanel::unparsableStillShowsRaw()
+{
+    m_panel->setStore(m_store.get());
+    QByteArray deep = "From: a@example.test\r\nSubject: deep\r\n";
+    for (int i = 0; i < 200; ++i)
+        deep += "Content-Type: multipart/mixed; boundary=\"b" + QByteArray::number(i) + "\"\r\n\r\n--b"
+            + QByteArray::number(i) + "\r\n";
+    m_panel->selectMessage(commit(deep));
+    QCOMPARE(m_panel->rawText(), QString::fromLatin1(deep));
+    QVERIFY2(m_panel->headersText().contains(QLatin1String("deeper than 32")), qPrintable(m_panel->headersText()));
+    QVERIFY(m_panel->attachmentNames().isEmpty());
+}
+
+void TestCapturePanel::everyControlNamed()
+{
+    m_panel->setStore(m_store.get());
+    m_panel->setServerInfo(QStringLiteral("Listening on 127.0.0.1:2525"));
+    QStringList unnamed;
+    QList<QWidget *> controls;
+    for (auto *w : m_panel->findChildren<QPushButton *>())
+        controls << w;
+    for (auto *w : m_panel->findChildren<QAbstractItemView *>()) {
+        if (!qobject_cast<QHeaderView *>(w)) // a view's header is part of the view
+            controls << w;
+    }
+    for (auto *w : m_panel->findChildren<QPlainTextEdit *>())
+        controls << w;
+    for (auto *w : m_panel->findChildren<QTextEdit *>())
+        controls << w;
+    for (auto *w : m_panel->findChildren<QTabWidget *>())
+        controls << w;
+    for (auto *w : m_panel->findChildren<QLabel *>())
+        controls << w;
+    QVERIFY(controls.size() >= 14);
+    for (QWidget *w : std::as_const(controls)) {
+        if (w->accessibleName().isEmpty())
+            unnamed << QString::fromLatin1(w->metaObject()->className()) + QLatin1Char(' ') + w->objectName();
+    }
+    QVERIFY2(unnamed.isEmpty(), qPrintable(unnamed.join(QStringLiteral(", "))));
+}
+
+void TestCapturePanel::fitsAt1280x800()
+{
+    m_panel->setStore(m_store.get());
+    m_panel->selectMessage(commit(Sample::message(pngBytes())));
+    const QSize minimum = m_panel->minimumSizeHint();
+    QVERIFY2(minimum.width() <= 1280 && minimum.height() <= 800,
+             qPrintable(QStringLiteral("%1x%2").arg(minimum.width()).arg(minimum.height())));
+    // Room for the list and the details at that size (the splitter gives both some).
+    m_panel->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_panel.get()));
+    auto *table = m_panel->findChild<QTableView *>(QStringLiteral("captureList"));
+    auto *tabs = m_panel->findChild<QTabWidget *>();
+    QTRY_VERIFY_WITH_TIMEOUT(table->height() >= 150 && tabs->height() >= 250, 2000);
+}
+
+QTEST_MAIN(TestCapturePanel)
+#include "tst_capturepanel.moc"

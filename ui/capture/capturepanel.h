@@ -1,0 +1,50 @@
+#pragma once
+// The capture view: the messages the built-in capture server received (list:
+// time, from, to, subject, size; newest first), and for the selected one its
+// headers, plain text, HTML (rendered safely: no remote loading, no scripts),
+// attachments (save), MIME tree and raw source; delete, clear, and "resend to a
+// real server" (the main window sends the .eml with the current profile).
+
+#include <QWidget>
+#include <memory>
+
+namespace Capture {
+class MessageStore;
+}
+
+class CapturePanel : public QWidget
+{
+    Q_OBJECT
+
+public:
+    explicit CapturePanel(QWidget *parent = nullptr);
+    ~CapturePanel() override;
+
+    // Lists the store's messages and follows its signals (added, removed,
+    // cleared). The store outlives the panel, or is set to nullptr first.
+    void setStore(Capture::MessageStore *store);
+    // A line above the list: where the server listens and its CA file.
+    void setServerInfo(const QString &text);
+
+    [[nodiscard]] int messageCount() const;
+    void selectMessage(const QString &id);
+    [[nodiscard]] QString selectedId() const;
+    // What is shown for the selected message (for tests and screenshots).
+    [[nodiscard]] QString headersText() const;
+    [[nodiscard]] QString plainText() const;
+    [[nodiscard]] QString htmlSource() const;
+    [[nodiscard]] QString rawText() const;
+    [[nodiscard]] QString mimeTreeText() const; // one line per part, indented: "multipart/mixed", "  text/plain", ...
+    [[nodiscard]] QStringList attachmentNames() const;
+    // Writes the named attachment of the selected message (decoded) to `path`.
+    bool saveAttachment(const QString &name, const QString &path, QString *error) const;
+    // "Clear all" asks for confirmation unless turned off here (tests, scripted use).
+    void setConfirmClear(bool confirm);
+
+Q_SIGNALS:
+    void resendRequested(const QString &emlPath);
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
