@@ -1,10 +1,13 @@
 #include "mainwindow.h"
 
+#include "capture/captureserver.h"
+#include "capture/capturepanel.h"
 #include "composer/composerwidget.h"
 #include "connection/connectionpanel.h"
 #include "connection/profilestore.h"
 #include "diagnostics/replyexplainer.h"
 #include "live/liveviews.h"
+#include "mime/emlmessage.h"
 #include "sendcontroller.h"
 
 #include <QAction>
@@ -20,6 +23,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QVBoxLayout>
@@ -61,6 +65,8 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent) : QMainWindow(paren
     m_chart = new ThroughputChart(this);
     m_warnings = new WarningsPanel(this);
     m_results = new ResultPanel(this);
+    m_capturePanel = new CapturePanel(this);
+    m_capture = new Capture::CaptureServer(this);
     m_tabs = new QTabWidget(this);
     m_tabs->setAccessibleName(QStringLiteral("Session views"));
     m_tabs->addTab(m_transcript, QStringLiteral("&Transcript"));
@@ -68,6 +74,7 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent) : QMainWindow(paren
     m_tabs->addTab(m_chart, QStringLiteral("T&hroughput"));
     m_tabs->addTab(m_warnings, QStringLiteral("&Warnings"));
     m_tabs->addTab(m_results, QStringLiteral("&Result"));
+    m_tabs->addTab(m_capturePanel, QStringLiteral("&Capture"));
     connect(m_warnings, &WarningsPanel::countChanged, this, [this](int n) {
         m_tabs->setTabText(m_tabs->indexOf(m_warnings),
                            n > 0 ? QStringLiteral("&Warnings (%1)").arg(n) : QStringLiteral("&Warnings"));
@@ -123,9 +130,11 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent) : QMainWindow(paren
     connect(m_controller, &SendController::sample, m_chart, &ThroughputChart::addSample);
     connect(m_controller, &SendController::progress, this, &MainWindow::onProgress);
     connect(m_controller, &SendController::finished, this, &MainWindow::onFinished);
+    connect(m_capturePanel, &CapturePanel::resendRequested, this, &MainWindow::resend);
 
     buildMenus();
     statusBar()->hide(); // the send bar carries the status
+    startCapture();
 
     resize(1280, 800);
     restoreGeometry(m_settings->value(QStringLiteral("window/geometry")).toByteArray());
@@ -155,6 +164,10 @@ void MainWindow::buildMenus()
     message->addAction(QStringLiteral("&Wire preview..."), QKeySequence(Qt::CTRL | Qt::Key_P), m_composer,
                        &ComposerWidget::showWirePreview);
 
+    QMenu *connection = menuBar()->addMenu(QStringLiteral("&Connection"));
+    connection->addAction(QStringLiteral("Use the &local capture server"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L),
+                          this, &MainWindow::useCaptureServer);
+
     QMenu *go = menuBar()->addMenu(QStringLiteral("&Go"));
     go->addAction(QStringLiteral("Server &host"), QKeySequence(Qt::CTRL | Qt::Key_L), m_connection,
                   &ConnectionPanel::focusHost);
@@ -164,7 +177,8 @@ void MainWindow::buildMenus()
                                                     {QStringLiteral("Events"), m_eventLog},
                                                     {QStringLiteral("Throughput"), m_chart},
                                                     {QStringLiteral("Warnings"), m_warnings},
-                                                    {QStringLiteral("Result"), m_results}};
+                                                    {QStringLiteral("Result"), m_results},
+                                                    {QStringLiteral("Capture"), m_capturePanel}};
     for (int i = 0; i < views.size(); ++i) {
         QWidget *view = views.at(i).second;
         go->addAction(views.at(i).first, QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)), this,
@@ -206,9 +220,23 @@ void MainWindow::send()
         return;
     QString problem;
     std::shared_ptr<OutgoingMessage> message = m_composer->buildMessage(&problem);
-    if (!message) {
+    if (!message || !startSending(message, &problem))
         m_status->setText(problem);
-        return;
+}
+
+void MainWindow::resend(const QString &emlPath)
+{
+    QString problem;
+    std::shared_ptr<OutgoingMessage> message = EmlMessage::load(emlPath, &problem);
+    if (!message || m_controller->isBusy() || !startSending(message, &problem))
+        m_status->setText(problem.isEmpty() ? QStringLiteral("A send is already in progress.") : problem);
+}
+
+bool MainWindow::startSending(const std::shared_ptr<OutgoingMessage> &message, QString *error)
+{
+    if (const QString problem = m_connection->problem(); !problem.isEmpty()) {
+        *error = QStringLiteral("Connection: ") + problem;
+        return false;
     }
     m_eventLog->clear();
     m_transcript->clear();
@@ -217,12 +245,58 @@ void MainWindow::send()
     m_results->clear();
     m_progress->setValue(0);
     const ConnectionProfile profile = m_connection->profile();
-    if (!m_controller->start(profile, message, &problem)) {
-        m_status->setText(problem);
-        return;
-    }
+    if (!m_controller->start(profile, message, error))
+        return false;
     m_tabs->setCurrentWidget(m_transcript);
     m_status->setText(QStringLiteral("Connecting to %1:%2...").arg(profile.host).arg(profile.port));
+    return true;
+}
+
+void MainWindow::startCapture()
+{
+    const QString folder =
+        m_settings
+            ->value(QStringLiteral("capture/folder"),
+                    QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/capture"))
+            .toString();
+    if (!m_settings->value(QStringLiteral("capture/enabled"), true).toBool()) {
+        m_capturePanel->setServerInfo(QStringLiteral("The capture server is off (settings: capture/enabled)."));
+        return;
+    }
+    Capture::CaptureOptions options;
+    options.folder = folder;
+    QString error;
+    if (!m_capture->start(options, &error)) {
+        m_capturePanel->setServerInfo(QStringLiteral("The capture server could not start: %1").arg(error));
+        return;
+    }
+    m_capturePanel->setStore(m_capture->store());
+    m_capturePanel->setServerInfo(QStringLiteral("Capture server on 127.0.0.1:%1 (STARTTLS) and 127.0.0.1:%2 "
+                                                 "(implicit TLS); its CA: %3")
+                                      .arg(m_capture->port())
+                                      .arg(m_capture->tlsPort())
+                                      .arg(m_capture->caFile()));
+    // First run: nothing chosen yet, so the target is the capture server and a
+    // new user can compose and send at once, without an account anywhere.
+    if (m_profiles->lastUsed().isEmpty())
+        useCaptureServer();
+}
+
+ConnectionProfile MainWindow::captureProfile() const
+{
+    ConnectionProfile p;
+    p.name = QStringLiteral("Local capture server");
+    p.host = QStringLiteral("127.0.0.1");
+    p.port = m_capture->port();
+    p.security = ConnectionProfile::Security::StartTlsRequired;
+    p.caFile = m_capture->caFile(); // verified against the capture server's own CA
+    return p;
+}
+
+void MainWindow::useCaptureServer()
+{
+    if (m_capture->isListening())
+        m_connection->setProfile(captureProfile());
 }
 
 void MainWindow::cancel()
@@ -257,7 +331,13 @@ void MainWindow::onFinished(const SendResult &result)
                               : QStringLiteral("Sent, but %1 recipient(s) refused: %2")
                                     .arg(refused.size())
                                     .arg(refused.join(QStringLiteral(", "))));
-        m_tabs->setCurrentWidget(m_results);
+        // Sent to the built-in capture server: show what arrived there.
+        const ConnectionProfile target = m_connection->profile();
+        const bool toCapture = m_capture->isListening() && target.host == u"127.0.0.1"
+                               && (target.port == m_capture->port() || target.port == m_capture->tlsPort());
+        if (toCapture && !m_capture->store()->messages().isEmpty())
+            m_capturePanel->selectMessage(m_capture->store()->messages().constLast().id);
+        m_tabs->setCurrentWidget(toCapture ? static_cast<QWidget *>(m_capturePanel) : m_results);
     } else {
         // Which step failed and why, in words (RFC 5321 4.2 codes, RFC 3463 enhanced codes).
         const SmtpError &e = result.error;

@@ -5,8 +5,15 @@
 // bytes, rate and time left; Cancel stops at once. Layout and geometry are
 // restored between runs (QSettings).
 
-#include <QMainWindow>
+#include "connection/connectionprofile.h"
 
+#include <QMainWindow>
+#include <memory>
+
+namespace Capture {
+class CaptureServer;
+}
+class CapturePanel;
 class ComposerWidget;
 class ConnectionPanel;
 class EventLogView;
@@ -14,6 +21,7 @@ class ProfileStore;
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class OutgoingMessage;
 class QSettings;
 class QSplitter;
 class QTabWidget;
@@ -30,6 +38,10 @@ class MainWindow : public QMainWindow
 
 public:
     // `settings` outlives the window (the app's QSettings, or a test's INI file).
+    // The built-in capture server starts on free loopback ports, its messages in
+    // settings "capture/folder" (default: the app's data folder); on a first run
+    // (no profile used yet) it is the connection's target, so a new user can
+    // send at once. "capture/enabled" = false keeps it off.
     explicit MainWindow(QSettings *settings, QWidget *parent = nullptr);
     ~MainWindow() override;
 
@@ -41,6 +53,10 @@ public:
     [[nodiscard]] ThroughputChart *chart() const { return m_chart; }
     [[nodiscard]] WarningsPanel *warnings() const { return m_warnings; }
     [[nodiscard]] ResultPanel *results() const { return m_results; }
+    [[nodiscard]] CapturePanel *capturePanel() const { return m_capturePanel; }
+    [[nodiscard]] Capture::CaptureServer *captureServer() const { return m_capture; }
+    // The profile that targets the running capture server (STARTTLS, its CA).
+    [[nodiscard]] ConnectionProfile captureProfile() const;
     [[nodiscard]] SendController *controller() const { return m_controller; }
     [[nodiscard]] QPushButton *sendButton() const { return m_send; }
     [[nodiscard]] QPushButton *cancelButton() const { return m_cancel; }
@@ -51,12 +67,17 @@ public:
 public Q_SLOTS:
     void send();
     void cancel();
+    void useCaptureServer();
+    // Sends a stored .eml unchanged with the current connection (capture view's Resend).
+    void resend(const QString &emlPath);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
 
 private:
     void buildMenus();
+    void startCapture();
+    bool startSending(const std::shared_ptr<OutgoingMessage> &message, QString *error);
     void updateSendState();
     void onProgress(qint64 sent, qint64 total, double bytesPerSecond);
     void onFinished(const SendResult &result);
@@ -74,6 +95,8 @@ private:
     ThroughputChart *m_chart = nullptr;
     WarningsPanel *m_warnings = nullptr;
     ResultPanel *m_results = nullptr;
+    CapturePanel *m_capturePanel = nullptr;
+    Capture::CaptureServer *m_capture = nullptr;
     SendController *m_controller = nullptr;
     QTabWidget *m_tabs = nullptr;
     QSplitter *m_splitter = nullptr;

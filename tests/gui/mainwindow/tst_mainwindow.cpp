@@ -5,6 +5,8 @@
 // and that an invalid address keeps Send disabled with the reason shown.
 
 #include "testservers.h"
+#include "capture/captureserver.h"
+#include "capture/capturepanel.h"
 #include "composer/composerwidget.h"
 #include "connection/connectionpanel.h"
 #include "live/eventlogmodel.h"
@@ -27,12 +29,19 @@ namespace {
 
 const QString Sender = QStringLiteral("tester@example.test");
 
-// The window's settings live in a file of the test's own, never the user's.
+// The window's settings and captured messages live in a folder of the test's
+// own, never the user's.
+QSettings &isolated(QSettings &settings, const QTemporaryDir &dir)
+{
+    settings.setValue(QStringLiteral("capture/folder"), dir.filePath(QStringLiteral("capture")));
+    return settings;
+}
+
 struct Window
 {
     QTemporaryDir dir;
     QSettings settings{dir.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat};
-    MainWindow window{&settings};
+    MainWindow window{&isolated(settings, dir)};
 };
 
 ConnectionProfile submissionProfile(const MailEnv &env)
@@ -84,6 +93,7 @@ class TestMainWindow : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void firstRunSendsToTheCaptureServer();
     void layoutRestoredBetweenRuns();
     void invalidAddressBlocksSend();
     void sendFillsTheLiveViews_data();
@@ -93,10 +103,42 @@ private Q_SLOTS:
     void cancelStopsAtOnceAndStaysUsable();
 };
 
+void TestMainWindow::firstRunSendsToTheCaptureServer()
+{
+    // A fresh start: the target is the built-in capture server (STARTTLS, its own
+    // CA verified); compose, send, and the message is in the capture view within
+    // a second.
+    Window w;
+    w.window.show();
+    QVERIFY(w.window.captureServer()->isListening());
+    const ConnectionProfile p = w.window.connectionPanel()->profile();
+    QCOMPARE(p.host, QStringLiteral("127.0.0.1"));
+    QCOMPARE(p.port, int(w.window.captureServer()->port()));
+    QCOMPARE(p.security, ConnectionProfile::Security::StartTlsRequired);
+    QVERIFY(p.verifyCertificates);
+    fillComposer(w.window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("first message"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+    QCOMPARE(w.window.capturePanel()->messageCount(), 0);
+
+    QSignalSpy finished(w.window.controller(), &SendController::finished);
+    QElapsedTimer t;
+    t.start();
+    w.window.send();
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.capturePanel()->messageCount() == 1, 1000);
+    qInfo("sent and shown in the capture view in %lld ms", t.elapsed());
+    QVERIFY(finished.wait(5000) || finished.size() == 1);
+    const auto result = finished.at(0).at(0).value<SendResult>();
+    QVERIFY2(result.accepted, qPrintable(result.error.toString()));
+    QVERIFY(result.tls.verified);
+    QTRY_COMPARE_WITH_TIMEOUT(w.window.tabs()->currentWidget(), w.window.capturePanel(), 2000);
+    QVERIFY(w.window.capturePanel()->headersText().contains(QStringLiteral("first message")));
+}
+
 void TestMainWindow::layoutRestoredBetweenRuns()
 {
     QTemporaryDir dir;
     QSettings settings(dir.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat);
+    isolated(settings, dir);
     QList<int> sizes;
     {
         MainWindow first(&settings);
@@ -113,8 +155,9 @@ void TestMainWindow::layoutRestoredBetweenRuns()
     MainWindow second(&settings);
     second.show();
     QVERIFY(QTest::qWaitForWindowExposed(&second));
-    // Not the default 1280x800: the saved size (within the frame the platform adds).
-    QVERIFY2(qAbs(second.width() - 1100) <= 40 && qAbs(second.height() - 700) <= 40,
+    // Not the default 1280x800 but the saved size. The offscreen platform adds the
+    // menu bar's height to a restored window's height (a real window manager does not).
+    QVERIFY2(second.width() == 1100 && second.height() >= 700 && second.height() <= 760,
              qPrintable(QStringLiteral("%1x%2").arg(second.width()).arg(second.height())));
     QCOMPARE(second.findChild<QSplitter *>(QStringLiteral("mainSplitter"))->sizes(), sizes);
 }

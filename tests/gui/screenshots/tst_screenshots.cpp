@@ -1,8 +1,10 @@
-// Screenshots of each main view after a send in test mode (no server needed: the
-// engine's simulated server answers). Saved as PNG into $SMTPSCOPE_SCREENSHOT_DIR
+// Screenshots of each main view after a send to the built-in capture server (no
+// other server needed). Saved as PNG into $SMTPSCOPE_SCREENSHOT_DIR
 // (scripts/screenshots runs this under Xvfb for docs/screenshots), else into a
 // temporary folder; either way each image is checked to be a real rendering.
 
+#include "capture/captureserver.h"
+#include "capture/capturepanel.h"
 #include "composer/composerwidget.h"
 #include "connection/connectionpanel.h"
 #include "main/mainwindow.h"
@@ -35,19 +37,15 @@ void TestScreenshots::eachView()
                                : tmp.path();
     QVERIFY(QDir().mkpath(outDir));
     QSettings settings(tmp.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat);
+    settings.setValue(QStringLiteral("capture/folder"), tmp.filePath(QStringLiteral("capture")));
     MainWindow window(&settings);
     window.resize(1280, 800);
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
 
-    ConnectionProfile p;
-    p.name = QStringLiteral("Example submission");
-    p.host = QStringLiteral("mail.example.org");
-    p.port = 587;
-    p.security = ConnectionProfile::Security::StartTlsRequired;
-    p.user = QStringLiteral("alice");
-    p.testMode = true; // the simulated server: nothing leaves the machine
-    window.connectionPanel()->setProfile(p);
+    // The first-run target: the built-in capture server, through STARTTLS
+    // verified against its own CA (nothing leaves the machine).
+    QVERIFY(window.captureServer()->isListening());
     ComposerWidget *c = window.composer();
     c->setField(QStringLiteral("from"), QStringLiteral("Alice Example <alice@example.org>"));
     c->setField(QStringLiteral("to"), QStringLiteral("Bob <bob@example.net>, carol@example.com"));
@@ -59,10 +57,14 @@ void TestScreenshots::eachView()
     QSignalSpy finished(window.controller(), &SendController::finished);
     window.send();
     QVERIFY(finished.wait(20000));
+    QTRY_VERIFY_WITH_TIMEOUT(window.capturePanel()->messageCount() == 1, 5000);
+    window.capturePanel()->selectMessage(window.capturePanel()->selectedId().isEmpty()
+                                             ? window.captureServer()->store()->messages().constLast().id
+                                             : window.capturePanel()->selectedId());
 
     QTabWidget *tabs = window.tabs();
     const QStringList names = {QStringLiteral("transcript"), QStringLiteral("events"), QStringLiteral("throughput"),
-                               QStringLiteral("warnings"), QStringLiteral("result")};
+                               QStringLiteral("warnings"), QStringLiteral("result"), QStringLiteral("capture")};
     QCOMPARE(tabs->count(), names.size());
     for (int i = 0; i < tabs->count(); ++i) {
         tabs->setCurrentIndex(i);
