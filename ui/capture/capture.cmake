@@ -6,4 +6,6 @@ target_sources(ui PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/capturelistmodel.cpp
     ${CMAKE_CURRENT_LIST_DIR}/safehtmlbrowser.h
     ${CMAKE_CURRENT_LIST_DIR}/safehtmlbrowser.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/faultsdialog.h
+    ${CMAKE_CURRENT_LIST_DIR}/faultsdialog.cpp
 )

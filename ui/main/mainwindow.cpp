@@ -2,6 +2,7 @@
 
 #include "capture/captureserver.h"
 #include "capture/capturepanel.h"
+#include "capture/faultsdialog.h"
 #include "composer/composerwidget.h"
 #include "connection/connectionpanel.h"
 #include "connection/profilestore.h"
@@ -167,6 +168,7 @@ void MainWindow::buildMenus()
     QMenu *connection = menuBar()->addMenu(QStringLiteral("&Connection"));
     connection->addAction(QStringLiteral("Use the &local capture server"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L),
                           this, &MainWindow::useCaptureServer);
+    connection->addAction(QStringLiteral("Capture server &faults..."), this, &MainWindow::editCaptureFaults);
 
     QMenu *go = menuBar()->addMenu(QStringLiteral("&Go"));
     go->addAction(QStringLiteral("Server &host"), QKeySequence(Qt::CTRL | Qt::Key_L), m_connection,
@@ -266,6 +268,11 @@ void MainWindow::startCapture()
     Capture::CaptureOptions options;
     options.folder = folder;
     QString error;
+    m_captureFaults = m_settings->value(QStringLiteral("capture/faults")).toStringList();
+    for (const QString &spec : std::as_const(m_captureFaults)) {
+        if (const auto fault = Capture::Fault::parse(spec, &error))
+            options.faults.append(*fault);
+    }
     if (!m_capture->start(options, &error)) {
         m_capturePanel->setServerInfo(QStringLiteral("The capture server could not start: %1").arg(error));
         return;
@@ -291,6 +298,36 @@ ConnectionProfile MainWindow::captureProfile() const
     p.security = ConnectionProfile::Security::StartTlsRequired;
     p.caFile = m_capture->caFile(); // verified against the capture server's own CA
     return p;
+}
+
+FaultsDialog *MainWindow::editCaptureFaults()
+{
+    QList<Capture::Fault> current;
+    QString error;
+    for (const QString &spec : std::as_const(m_captureFaults)) {
+        if (const auto fault = Capture::Fault::parse(spec, &error))
+            current.append(*fault);
+    }
+    auto *dialog = new FaultsDialog(current, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &FaultsDialog::faultsAccepted, this, [this](const QList<Capture::Fault> &faults) {
+        m_capture->setFaults(faults);
+        m_captureFaults.clear();
+        for (const Capture::Fault &f : faults)
+            m_captureFaults.append(f.toString());
+        m_settings->setValue(QStringLiteral("capture/faults"), m_captureFaults);
+        m_capturePanel->setServerInfo(
+            m_captureFaults.isEmpty()
+                ? QStringLiteral("Capture server on 127.0.0.1:%1 (STARTTLS) and 127.0.0.1:%2 (implicit TLS); its CA: %3")
+                      .arg(m_capture->port())
+                      .arg(m_capture->tlsPort())
+                      .arg(m_capture->caFile())
+                : QStringLiteral("Capture server on 127.0.0.1:%1 with scripted faults: %2")
+                      .arg(m_capture->port())
+                      .arg(m_captureFaults.join(QStringLiteral("; "))));
+    });
+    dialog->show();
+    return dialog;
 }
 
 void MainWindow::useCaptureServer()

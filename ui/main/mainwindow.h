@@ -15,6 +15,7 @@ class CaptureServer;
 }
 class CapturePanel;
 class ComposerWidget;
+class FaultsDialog;
 class ConnectionPanel;
 class EventLogView;
 class ProfileStore;
@@ -68,6 +69,8 @@ public Q_SLOTS:
     void send();
     void cancel();
     void useCaptureServer();
+    // Opens the capture server's scripted faults (non-modal); returned for tests.
+    FaultsDialog *editCaptureFaults();
     // Sends a stored .eml unchanged with the current connection (capture view's Resend).
     void resend(const QString &emlPath);
 
@@ -97,6 +100,7 @@ private:
     ResultPanel *m_results = nullptr;
     CapturePanel *m_capturePanel = nullptr;
     Capture::CaptureServer *m_capture = nullptr;
+    QStringList m_captureFaults; // as saved in settings "capture/faults"
     SendController *m_controller = nullptr;
     QTabWidget *m_tabs = nullptr;
     QSplitter *m_splitter = nullptr;

@@ -7,6 +7,7 @@
 #include "testservers.h"
 #include "capture/captureserver.h"
 #include "capture/capturepanel.h"
+#include "capture/faultsdialog.h"
 #include "composer/composerwidget.h"
 #include "connection/connectionpanel.h"
 #include "live/eventlogmodel.h"
@@ -94,6 +95,7 @@ class TestMainWindow : public QObject
 
 private Q_SLOTS:
     void firstRunSendsToTheCaptureServer();
+    void captureFaultsReproduceFailures();
     void layoutRestoredBetweenRuns();
     void invalidAddressBlocksSend();
     void sendFillsTheLiveViews_data();
@@ -132,6 +134,33 @@ void TestMainWindow::firstRunSendsToTheCaptureServer()
     QVERIFY(result.tls.verified);
     QTRY_COMPARE_WITH_TIMEOUT(w.window.tabs()->currentWidget(), w.window.capturePanel(), 2000);
     QVERIFY(w.window.capturePanel()->headersText().contains(QStringLiteral("first message")));
+}
+
+void TestMainWindow::captureFaultsReproduceFailures()
+{
+    // Faults set in the window reach the capture server at once: an invalid line
+    // is named and applies nothing; a valid one makes the next send fail at RCPT.
+    Window w;
+    w.window.show();
+    FaultsDialog *dialog = w.window.editCaptureFaults();
+    dialog->setText(QStringLiteral("rcpt:550 5.1.1 No such user\nnonsense:1"));
+    dialog->accept();
+    QVERIFY(dialog->isVisible());
+    QVERIFY2(dialog->problemText().startsWith(QStringLiteral("line 2")), qPrintable(dialog->problemText()));
+    dialog->setText(QStringLiteral("rcpt:550 5.1.1 No such user"));
+    dialog->accept();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.window.findChild<FaultsDialog *>(), 2000);
+
+    fillComposer(w.window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("refused by a fault"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+    QSignalSpy finished(w.window.controller(), &SendController::finished);
+    w.window.send();
+    QVERIFY(finished.wait(10000));
+    const QString status = w.window.statusText();
+    QVERIFY2(status.contains(QStringLiteral("RCPT")) && status.contains(QStringLiteral("550")), qPrintable(status));
+    QCOMPARE(w.window.capturePanel()->messageCount(), 0);
+    // Kept for the next start.
+    QCOMPARE(w.settings.value(QStringLiteral("capture/faults")).toStringList().size(), 1);
 }
 
 void TestMainWindow::layoutRestoredBetweenRuns()
