@@ -260,6 +260,8 @@ private:
     std::unique_ptr<ServerThread> m_server;
     // A fresh server with `faults` in its own folder.
     std::unique_ptr<ServerThread> faultServer(const QList<Fault> &faults, QTemporaryDir *dir, int idleMs = 300000);
+    // The same for one fault spec; nullptr (with the parse error logged) when invalid.
+    std::unique_ptr<ServerThread> faultServer(const QString &spec, QTemporaryDir *dir);
 };
 
 void tst_CaptureServer::initTestCase()
@@ -276,6 +278,17 @@ void tst_CaptureServer::initTestCase()
     QVERIFY(m_server->tlsPort() != 0);
     QVERIFY(m_server->port() != m_server->tlsPort());
     QVERIFY(QFile::exists(m_server->caFile()));
+}
+
+std::unique_ptr<ServerThread> tst_CaptureServer::faultServer(const QString &spec, QTemporaryDir *dir)
+{
+    QString why;
+    const auto fault = Fault::parse(spec, &why);
+    if (!fault) {
+        qWarning("fault \"%s\": %s", qPrintable(spec), qPrintable(why));
+        return nullptr;
+    }
+    return faultServer(QList<Fault>{*fault}, dir);
 }
 
 std::unique_ptr<ServerThread> tst_CaptureServer::faultServer(const QList<Fault> &faults, QTemporaryDir *dir,
@@ -533,11 +546,8 @@ void tst_CaptureServer::faultReplies()
 
 void tst_CaptureServer::faultPartialRecipients()
 {
-    QString why;
-    const auto fault = Fault::parse(QStringLiteral("rcpt=Bob@Example.test:550 5.1.1 Gone away"), &why);
-    QVERIFY2(fault, qPrintable(why));
     QTemporaryDir dir;
-    auto server = faultServer({*fault}, &dir);
+    auto server = faultServer(QStringLiteral("rcpt=Bob@Example.test:550 5.1.1 Gone away"), &dir);
     QVERIFY(server);
     auto client = makeClient(*server, Mode::StartTlsRequired);
     const QByteArray marker = uniqueMarker();
@@ -566,11 +576,8 @@ void tst_CaptureServer::faultPartialRecipients()
 
 void tst_CaptureServer::faultEveryOtherEndOfData()
 {
-    QString why;
-    const auto fault = Fault::parse(QStringLiteral("eod:every=2:451 4.3.0 Try again"), &why);
-    QVERIFY2(fault, qPrintable(why));
     QTemporaryDir dir;
-    auto server = faultServer({*fault}, &dir);
+    auto server = faultServer(QStringLiteral("eod:every=2:451 4.3.0 Try again"), &dir);
     QVERIFY(server);
     auto client = makeClient(*server, Mode::Plain);
     client->setChunking(false);
@@ -606,11 +613,8 @@ void tst_CaptureServer::faultEveryOtherEndOfData()
 
 void tst_CaptureServer::faultDelayTimesOut()
 {
-    QString why;
-    const auto fault = Fault::parse(QStringLiteral("mail:delay=3000"), &why);
-    QVERIFY2(fault, qPrintable(why));
     QTemporaryDir dir;
-    auto server = faultServer({*fault}, &dir);
+    auto server = faultServer(QStringLiteral("mail:delay=3000"), &dir);
     QVERIFY(server);
     {
         auto client = makeClient(*server, Mode::Plain);
@@ -644,11 +648,8 @@ void tst_CaptureServer::faultDelayTimesOut()
 
 void tst_CaptureServer::faultDisconnect()
 {
-    QString why;
-    const auto fault = Fault::parse(QStringLiteral("data:disconnect"), &why);
-    QVERIFY2(fault, qPrintable(why));
     QTemporaryDir dir;
-    auto server = faultServer({*fault}, &dir);
+    auto server = faultServer(QStringLiteral("data:disconnect"), &dir);
     QVERIFY(server);
     auto client = makeClient(*server, Mode::ImplicitTls);
     client->setChunking(false);
@@ -664,11 +665,8 @@ void tst_CaptureServer::faultDisconnect()
 
 void tst_CaptureServer::faultRateLimit()
 {
-    QString why;
-    const auto fault = Fault::parse(QStringLiteral("rate=2/min:421"), &why);
-    QVERIFY2(fault, qPrintable(why));
     QTemporaryDir dir;
-    auto server = faultServer({*fault}, &dir);
+    auto server = faultServer(QStringLiteral("rate=2/min:421"), &dir);
     QVERIFY(server);
     for (int i = 0; i < 3; ++i) {
         auto client = makeClient(*server, Mode::Plain);
