@@ -187,7 +187,8 @@ int ServeCommand::run(const QStringList &arguments)
 
     options.folder = p.isSet(QStringLiteral("dir"))
         ? QDir(p.value(QStringLiteral("dir"))).absolutePath()
-        : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/capture");
+        // Not the window's capture folder: two processes would rewrite one index.
+        : QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/smtpscope/serve");
     if (options.folder.isEmpty())
         return Output::usageError(Command, QStringLiteral("--dir: no folder given"));
 

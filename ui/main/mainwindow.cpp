@@ -259,7 +259,10 @@ void MainWindow::startCapture()
     const QString folder =
         m_settings
             ->value(QStringLiteral("capture/folder"),
-                    QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/capture"))
+                    // ~/.local/share/smtpscope/capture (AppDataLocation would add the
+                    // organisation too: smtpscope/smtpscope).
+                    QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)
+                        + QStringLiteral("/smtpscope/capture"))
             .toString();
     if (!m_settings->value(QStringLiteral("capture/enabled"), true).toBool()) {
         m_capturePanel->setServerInfo(QStringLiteral("The capture server is off (settings: capture/enabled)."));
