@@ -281,11 +281,7 @@ void MainWindow::startCapture()
         return;
     }
     m_capturePanel->setStore(m_capture->store());
-    m_capturePanel->setServerInfo(QStringLiteral("Capture server on 127.0.0.1:%1 (STARTTLS) and 127.0.0.1:%2 "
-                                                 "(implicit TLS); its CA: %3")
-                                      .arg(m_capture->port())
-                                      .arg(m_capture->tlsPort())
-                                      .arg(m_capture->caFile()));
+    updateCaptureInfo();
     // First run: nothing chosen yet, so the target is the capture server and a
     // new user can compose and send at once, without an account anywhere.
     if (m_profiles->lastUsed().isEmpty())
@@ -301,6 +297,17 @@ ConnectionProfile MainWindow::captureProfile() const
     p.security = ConnectionProfile::Security::StartTlsRequired;
     p.caFile = m_capture->caFile(); // verified against the capture server's own CA
     return p;
+}
+
+void MainWindow::updateCaptureInfo()
+{
+    QString info = QStringLiteral("Capture server on 127.0.0.1:%1 (STARTTLS) and 127.0.0.1:%2 (implicit TLS); its CA: %3")
+                       .arg(m_capture->port())
+                       .arg(m_capture->tlsPort())
+                       .arg(m_capture->caFile());
+    if (!m_captureFaults.isEmpty())
+        info += QStringLiteral("\nScripted faults: %1").arg(m_captureFaults.join(QStringLiteral("; ")));
+    m_capturePanel->setServerInfo(info);
 }
 
 FaultsDialog *MainWindow::editCaptureFaults()
@@ -319,15 +326,7 @@ FaultsDialog *MainWindow::editCaptureFaults()
         for (const Capture::Fault &f : faults)
             m_captureFaults.append(f.toString());
         m_settings->setValue(QStringLiteral("capture/faults"), m_captureFaults);
-        m_capturePanel->setServerInfo(
-            m_captureFaults.isEmpty()
-                ? QStringLiteral("Capture server on 127.0.0.1:%1 (STARTTLS) and 127.0.0.1:%2 (implicit TLS); its CA: %3")
-                      .arg(m_capture->port())
-                      .arg(m_capture->tlsPort())
-                      .arg(m_capture->caFile())
-                : QStringLiteral("Capture server on 127.0.0.1:%1 with scripted faults: %2")
-                      .arg(m_capture->port())
-                      .arg(m_captureFaults.join(QStringLiteral("; "))));
+        updateCaptureInfo();
     });
     dialog->show();
     return dialog;

@@ -80,6 +80,7 @@ protected:
 private:
     void buildMenus();
     void startCapture();
+    void updateCaptureInfo(); // where the capture server listens, its CA and faults
     bool startSending(const std::shared_ptr<OutgoingMessage> &message, QString *error);
     void updateSendState();
     void onProgress(qint64 sent, qint64 total, double bytesPerSecond);

@@ -4,6 +4,7 @@
 // loopback with the CA as the client's only trusted root.
 
 #include "capture/certificateauthority.h"
+#include "fileio.h"
 
 #include <QDir>
 #include <QFile>
@@ -25,18 +26,6 @@ using Capture::CertificateAuthority;
 namespace {
 
 constexpr int kWaitMs = 15000;
-
-QByteArray readAll(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-bool writeAll(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
-}
 
 mode_t fileMode(const QString &path)
 {

@@ -3,6 +3,7 @@
 // middle of a 100 MB message and during commits (capturestore_writer).
 
 #include "capture/messagestore.h"
+#include "fileio.h"
 #include "testmessage.h"
 
 #include <QDir>
@@ -56,18 +57,6 @@ QStringList folderEntries(const QString &folder)
 QStringList incomingLeftovers(const QString &folder)
 {
     return folderEntries(folder).filter(QRegularExpression(QStringLiteral("^\\.incoming-")));
-}
-
-QByteArray readAll(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-bool writeAll(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
 }
 
 // Reads index.json as written, without MessageStore (which would repair it).
