@@ -51,14 +51,6 @@ QString transcriptLine(const TranscriptEntry &e)
         .arg(e.text);
 }
 
-QString transcriptText(const QList<TranscriptEntry> &entries)
-{
-    QString out;
-    for (const TranscriptEntry &e : entries)
-        out += transcriptLine(e);
-    return out;
-}
-
 void streamTranscript(SmtpClient &client)
 {
     // Runs on the client's worker thread; one fwrite per line keeps lines whole.

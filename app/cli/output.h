@@ -24,11 +24,10 @@ namespace Cli::Output {
 // "info", "error"), tls (bool), text}. The engine already redacted secrets.
 [[nodiscard]] QVariantList transcript(const QList<TranscriptEntry> &entries);
 
-// One line per entry: seconds since the session started, the direction tag
+// One transcript entry as a line: seconds since the session started, the direction tag
 // (C client, S server, * local info, ! error) and [tls] when inside TLS:
 //   "  0.003 S       220 smtp.test ESMTP"
 //   "  0.011 C [tls] EHLO localhost"
-[[nodiscard]] QString transcriptText(const QList<TranscriptEntry> &entries);
 [[nodiscard]] QString transcriptLine(const TranscriptEntry &entry);
 // Prints the client's transcript on stderr as it happens (swaks-like), so a
 // server that stalls shows where, long before the timeout ends the session.
