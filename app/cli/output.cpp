@@ -14,32 +14,10 @@ QByteArray json(const QVariantMap &map)
     return QJsonDocument(QJsonObject::fromVariantMap(map)).toJson(QJsonDocument::Indented);
 }
 
-namespace {
-
-QString directionName(TranscriptEntry::Direction d)
-{
-    switch (d) {
-    case TranscriptEntry::Direction::Client: return QStringLiteral("client");
-    case TranscriptEntry::Direction::Server: return QStringLiteral("server");
-    case TranscriptEntry::Direction::Info: return QStringLiteral("info");
-    case TranscriptEntry::Direction::Error: return QStringLiteral("error");
-    }
-    return QStringLiteral("info");
-}
-
-} // namespace
 
 QVariantList transcript(const QList<TranscriptEntry> &entries)
 {
-    QVariantList out;
-    out.reserve(entries.size());
-    for (const TranscriptEntry &e : entries) {
-        out.append(QVariantMap{{QStringLiteral("time_us"), e.timeUs},
-                               {QStringLiteral("dir"), directionName(e.direction)},
-                               {QStringLiteral("tls"), e.encrypted},
-                               {QStringLiteral("text"), e.text}});
-    }
-    return out;
+    return TranscriptEntry::toVariantList(entries);
 }
 
 QString transcriptLine(const TranscriptEntry &e)

@@ -29,6 +29,34 @@ QString TranscriptEntry::directionTag(Direction d)
     return QStringLiteral("?");
 }
 
+QString TranscriptEntry::directionName(Direction d)
+{
+    switch (d) {
+    case Direction::Client: return QStringLiteral("client");
+    case Direction::Server: return QStringLiteral("server");
+    case Direction::Info: return QStringLiteral("info");
+    case Direction::Error: return QStringLiteral("error");
+    }
+    return QStringLiteral("info");
+}
+
+QVariantMap TranscriptEntry::toVariantMap() const
+{
+    return QVariantMap{{QStringLiteral("time_us"), timeUs},
+                       {QStringLiteral("dir"), directionName(direction)},
+                       {QStringLiteral("tls"), encrypted},
+                       {QStringLiteral("text"), text}};
+}
+
+QVariantList TranscriptEntry::toVariantList(const QList<TranscriptEntry> &entries)
+{
+    QVariantList out;
+    out.reserve(entries.size());
+    for (const TranscriptEntry &e : entries)
+        out.append(e.toVariantMap());
+    return out;
+}
+
 QStringList SendResult::refusedRecipients() const
 {
     QStringList out;

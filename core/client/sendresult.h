@@ -35,6 +35,10 @@ struct TranscriptEntry
     QString text;           // one line, secrets redacted, control characters escaped
 
     [[nodiscard]] static QString directionTag(Direction d); // "C", "S", "*", "!"
+    [[nodiscard]] static QString directionName(Direction d); // "client", "server", "info", "error"
+    // JSON-friendly: { time_us, dir (directionName), tls, text }
+    [[nodiscard]] QVariantMap toVariantMap() const;
+    [[nodiscard]] static QVariantList toVariantList(const QList<TranscriptEntry> &entries);
 };
 
 struct StepTiming
