@@ -59,6 +59,8 @@ struct CheckOptions
     QString user;
     QString password;
     QByteArray oauthToken;     // XOAUTH2 / OAUTHBEARER
+    QString mechanism;         // the user's choice (empty: strongest offered); the one the
+                               // `auth` summary and the command lines use
     bool allowPlaintextAuth = false;
     bool showSecrets = false;  // AUTH data in the transcripts (off: redacted)
     int connectTimeoutMs = 10000; // per connection: TCP connect (+ implicit TLS handshake)
@@ -76,7 +78,11 @@ struct CheckOptions
     // address, else the null reverse-path <> (RFC 5321 4.5.5).
     QString mailFrom;
 
-    [[nodiscard]] QVariantMap toVariantMap() const; // for Report::options: no password, no token
+    // For Report::options, never a password or token: ehlo_name, ca_file, insecure, user,
+    // mechanism, has_password, has_oauth_token, allow_plaintext_auth, connect_timeout_ms,
+    // read_timeout_ms, scan_tls_versions, try_each_mechanism, exercise_extensions,
+    // relay_check, relay_from, relay_to, mail_from.
+    [[nodiscard]] QVariantMap toVariantMap() const;
 };
 
 class ServerChecker
