@@ -90,6 +90,7 @@ QVariantMap Endpoint::toVariantMap() const
         {QStringLiteral("role"), roleName(role)},
         {QStringLiteral("source"), source},
         {QStringLiteral("addresses"), addresses},
+        {QStringLiteral("peer_verify_name"), peerVerifyName},
         {QStringLiteral("reachable"), reachable},
         {QStringLiteral("address"), address},
         {QStringLiteral("greeting"), greeting},

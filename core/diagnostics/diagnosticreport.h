@@ -57,6 +57,9 @@ struct Endpoint
     // Addresses to try, in order (from discovery); empty: `host` is resolved by the
     // system or is an IP literal.
     QStringList addresses;
+    // The name the certificate must carry (and SNI) when it is not `host`, e.g. when
+    // connecting to an IP address; empty: `host`.
+    QString peerVerifyName;
 
     // Facts learnt (filled by the checker)
     bool reachable = false;   // a TCP connection was made
