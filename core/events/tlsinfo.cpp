@@ -103,3 +103,14 @@ QVariantMap TlsInfo::toVariantMap() const
         {QStringLiteral("chain"), chainList},
     };
 }
+
+QStringList TlsInfo::certificateNames(const QSslCertificate &cert)
+{
+    const auto alt = cert.subjectAlternativeNames();
+    QStringList names = alt.values(QSsl::DnsEntry);
+    names += alt.values(QSsl::IpAddressEntry);
+    if (names.isEmpty())
+        names = cert.subjectInfo(QSslCertificate::CommonName);
+    names.removeDuplicates();
+    return names;
+}

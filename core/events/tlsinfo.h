@@ -5,6 +5,7 @@
 #include <QList>
 #include <QSslCertificate>
 #include <QString>
+#include <QStringList>
 #include <QVariantMap>
 
 struct TlsInfo
@@ -34,4 +35,8 @@ struct TlsInfo
     // dates ISO 8601 UTC ("2025-01-31T12:00:00Z"); sha256 as openssl prints it
     // ("AB:CD:..."); sans "DNS:name" then "IP:address", in certificate order.
     [[nodiscard]] QVariantMap toVariantMap() const;
+
+    // The names a certificate is valid for: DNS SANs, then IP SANs, else the CN
+    // (RFC 6125 6.4.4: the CN is only looked at when there are no DNS SANs).
+    [[nodiscard]] static QStringList certificateNames(const QSslCertificate &cert);
 };

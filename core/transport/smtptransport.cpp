@@ -110,19 +110,6 @@ QString sslErrorName(QSslError::SslError e)
     return key ? QString::fromLatin1(key) : QStringLiteral("SslError%1").arg(int(e));
 }
 
-// The names a certificate is valid for: DNS SANs, then IP SANs, else the CN
-// (RFC 6125 6.4.4: the CN is only looked at when there are no DNS SANs).
-QStringList certificateNames(const QSslCertificate &cert)
-{
-    const auto alt = cert.subjectAlternativeNames();
-    QStringList names = alt.values(QSsl::DnsEntry);
-    names += alt.values(QSsl::IpAddressEntry);
-    if (names.isEmpty())
-        names = cert.subjectInfo(QSslCertificate::CommonName);
-    names.removeDuplicates();
-    return names;
-}
-
 QString certificateSubject(const QSslCertificate &cert)
 {
     if (cert.isNull())
@@ -148,7 +135,7 @@ TlsInfo::CertificateError describeSslError(const QSslError &error, const QSslCer
     const QString subject = out.subject.isEmpty() ? QStringLiteral("the server") : out.subject;
     switch (error.error()) {
     case QSslError::HostNameMismatch: {
-        const QStringList names = certificateNames(cert);
+        const QStringList names = TlsInfo::certificateNames(cert);
         out.reason = QStringLiteral("the certificate is for %1, not %2")
                          .arg(names.isEmpty() ? QStringLiteral("no host name")
                                               : names.join(QStringLiteral(", ")),
@@ -490,6 +477,9 @@ void SmtpTransport::Private::startConnect(const Options &opts)
         config.setCaCertificates(cas);
     }
     config.setPeerVerifyMode(QSslSocket::VerifyPeer);
+    // SecureProtocols unless a caller asks for one version (the diagnostics'
+    // version scan): never lowered silently.
+    config.setProtocol(options.protocol);
     socket->setSslConfiguration(config);
     // RFC 6066 3 (SNI) and RFC 6125 6 (name check) both use this name. Qt sends
     // no SNI when it is an IP literal, as RFC 6066 requires.

@@ -16,6 +16,7 @@
 #include <QHostAddress>
 #include <QObject>
 #include <QPointer>
+#include <QSsl>
 #include <QVariant>
 #include <memory>
 
@@ -37,6 +38,10 @@ public:
         bool insecure = false;      // do not fail on certificate errors (still recorded)
         int connectTimeoutMs = 30000; // lookup + TCP connect + implicit TLS handshake
         int tlsTimeoutMs = 30000;   // STARTTLS handshake
+        // TLS versions offered. The default lets OpenSSL offer what it considers
+        // secure; the diagnostics' version scan (issue 7) offers one version at a
+        // time to learn which ones the server accepts.
+        QSsl::SslProtocol protocol = QSsl::SecureProtocols;
     };
 
     explicit SmtpTransport(QObject *parent = nullptr);
