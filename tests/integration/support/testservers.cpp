@@ -6,6 +6,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
+#include <QRandomGenerator>
 #include <QTemporaryFile>
 #include <QThread>
 #include <QUuid>
@@ -39,6 +40,10 @@ const MailEnv &MailEnv::get()
         e.smtpPort = quint16(kv.value(QStringLiteral("SMTP_PORT")).toUInt());
         e.smtpsPort = quint16(kv.value(QStringLiteral("SMTPS_PORT")).toUInt());
         e.submissionPort = quint16(kv.value(QStringLiteral("SUBMISSION_PORT")).toUInt());
+        e.badPort = quint16(kv.value(QStringLiteral("BAD_PORT")).toUInt());
+        e.wrongNamePort = quint16(kv.value(QStringLiteral("WRONGNAME_PORT")).toUInt());
+        e.selfSignedPort = quint16(kv.value(QStringLiteral("SELFSIGNED_PORT")).toUInt());
+        e.chainPort = quint16(kv.value(QStringLiteral("CHAIN_PORT")).toUInt());
         e.maildir = kv.value(QStringLiteral("MAILDIR"));
         e.caFile = kv.value(QStringLiteral("CA_FILE"));
         e.certsDir = QFileInfo(e.caFile).absolutePath();
@@ -62,6 +67,57 @@ static QString serversDir()
     if (!dir.isEmpty())
         return dir;
     return QStringLiteral(SMTPSCOPE_SOURCE_DIR "/tests/servers");
+}
+
+DnsServer::~DnsServer()
+{
+    if (!m_started)
+        return;
+    QProcess p;
+    p.start(serversDir() + QStringLiteral("/dnsserver"), {QStringLiteral("stop"), m_dir.filePath(QStringLiteral("dns"))});
+    if (!p.waitForFinished(15000))
+        p.kill();
+}
+
+bool DnsServer::start(const QByteArray &records, QString *error, bool *notPermitted)
+{
+    if (!m_dir.isValid()) {
+        *error = QStringLiteral("no temporary folder for the DNS server");
+        return false;
+    }
+    const QString zoneFile = m_dir.filePath(QStringLiteral("zone.conf"));
+    QFile zone(zoneFile);
+    if (!zone.open(QIODevice::WriteOnly | QIODevice::Truncate) || zone.write(records) != records.size()) {
+        *error = QStringLiteral("cannot write %1").arg(zoneFile);
+        return false;
+    }
+    zone.close();
+    // The agreed address first; another run may hold it (exit code 3), then a random one.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        m_address = attempt == 0 ? QStringLiteral("127.0.0.153")
+                                 : QStringLiteral("127.53.%1.%2")
+                                       .arg(QRandomGenerator::global()->bounded(0, 256))
+                                       .arg(QRandomGenerator::global()->bounded(1, 255));
+        QProcess p;
+        p.start(serversDir() + QStringLiteral("/dnsserver"),
+                {QStringLiteral("start"), m_dir.filePath(QStringLiteral("dns")), zoneFile, m_address});
+        if (!p.waitForFinished(30000)) {
+            p.kill();
+            p.waitForFinished(5000);
+            *error = QStringLiteral("dnsserver start did not finish within 30 s");
+            return false;
+        }
+        *error = QString::fromUtf8(p.readAllStandardError()).trimmed();
+        if (p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0) {
+            m_started = true;
+            return true;
+        }
+        if (notPermitted)
+            *notPermitted = p.exitCode() == 4;
+        if (p.exitCode() != 3)
+            return false;
+    }
+    return false;
 }
 
 HostileServer::~HostileServer()

@@ -9,6 +9,7 @@
 #include <QProcess>
 #include <QString>
 #include <QStringList>
+#include <QTemporaryDir>
 #include <memory>
 
 // Postfix + Dovecot, described by the env file `tests/servers/mailserver start` writes.
@@ -19,6 +20,11 @@ struct MailEnv
     quint16 smtpPort = 0;       // plain, STARTTLS offered, AUTH only after TLS
     quint16 smtpsPort = 0;      // implicit TLS
     quint16 submissionPort = 0; // TLS required, AUTH required
+    // Misconfigured listeners for the diagnostics (tests/servers/README.md):
+    quint16 badPort = 0;        // expired certificate, AUTH offered before TLS
+    quint16 wrongNamePort = 0;  // certificate for other.test
+    quint16 selfSignedPort = 0; // self-signed certificate
+    quint16 chainPort = 0;      // leaf without its intermediate
     QString maildir;
     QString caFile;
     QString certsDir;
@@ -44,6 +50,28 @@ struct MailEnv
             QSKIP(qPrintable(MailEnv::get().error));                                                \
         }                                                                                            \
     } while (false)
+
+// tests/servers/dnsserver (dnsmasq on a loopback address, port 53) serving the
+// records of a dnsmasq configuration fragment (mx-host=, srv-host=, txt-record=,
+// ptr-record=, host-record=, dns-rr=). Port 53 needs root: scripts/test runs the
+// tests as root in a private network namespace.
+class DnsServer
+{
+public:
+    DnsServer() = default;
+    ~DnsServer(); // stops it
+    Q_DISABLE_COPY_MOVE(DnsServer)
+    // Starts it on 127.0.0.153, or on a random 127.53.x.x address when another run
+    // holds that one. False with *error on failure; *notPermitted when port 53
+    // cannot be bound (not root), for the caller to skip.
+    bool start(const QByteArray &records, QString *error, bool *notPermitted = nullptr);
+    [[nodiscard]] QString address() const { return m_address; }
+
+private:
+    QTemporaryDir m_dir;
+    QString m_address;
+    bool m_started = false;
+};
 
 // tests/servers/hostile_smtpd.py as a child process, one per test.
 class HostileServer
