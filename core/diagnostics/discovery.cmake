@@ -1,0 +1,7 @@
+# core/diagnostics: DNS discovery (MX, SRV, PTR) and the sender-domain records
+# (SPF, DMARC, MTA-STS) of a diagnosis.
+target_sources(core PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/discovery.h
+    ${CMAKE_CURRENT_LIST_DIR}/discovery.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/dnsrecords.cpp
+)
