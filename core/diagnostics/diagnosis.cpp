@@ -65,6 +65,32 @@ QList<Endpoint> Diagnosis::Private::hostEndpoints() const
     return out;
 }
 
+QString DiagnosisOptions::subject() const
+{
+    if (!domain.isEmpty())
+        return domain;
+    if (port == 0 || allPorts)
+        return host;
+    Endpoint given;
+    given.host = host;
+    given.port = port;
+    return given.target();
+}
+
+QVariantMap DiagnosisOptions::toVariantMap() const
+{
+    QVariantMap m = checks.toVariantMap();
+    m.insert(QStringLiteral("domain"), domain);
+    m.insert(QStringLiteral("host"), host);
+    m.insert(QStringLiteral("port"), port);
+    m.insert(QStringLiteral("implicit_tls"), implicitTls);
+    m.insert(QStringLiteral("peer_verify_name"), peerVerifyName);
+    m.insert(QStringLiteral("all_ports"), allPorts);
+    m.insert(QStringLiteral("dns"), dns);
+    m.insert(QStringLiteral("nameserver"), dnsOptions.nameserver.isNull() ? QString() : dnsOptions.nameserver.toString());
+    return m;
+}
+
 Diagnosis::Diagnosis(DiagnosisOptions options)
     : d(std::make_unique<Private>())
 {
@@ -106,25 +132,8 @@ Report Diagnosis::run()
 
     Report report;
     report.started = QDateTime::currentDateTimeUtc();
-    if (!o.domain.isEmpty())
-        report.subject = o.domain;
-    else if (o.port != 0 && !o.allPorts) {
-        Endpoint given;
-        given.host = o.host;
-        given.port = o.port;
-        report.subject = given.target();
-    } else
-        report.subject = o.host;
-    report.options = o.checks.toVariantMap();
-    report.options.insert(QStringLiteral("domain"), o.domain);
-    report.options.insert(QStringLiteral("host"), o.host);
-    report.options.insert(QStringLiteral("port"), o.port);
-    report.options.insert(QStringLiteral("implicit_tls"), o.implicitTls);
-    report.options.insert(QStringLiteral("peer_verify_name"), o.peerVerifyName);
-    report.options.insert(QStringLiteral("all_ports"), o.allPorts);
-    report.options.insert(QStringLiteral("dns"), o.dns);
-    report.options.insert(QStringLiteral("nameserver"),
-                          o.dnsOptions.nameserver.isNull() ? QString() : o.dnsOptions.nameserver.toString());
+    report.subject = o.subject();
+    report.options = o.toVariantMap();
 
     Resolver resolver(o.dnsOptions);
     ServerChecker checker(o.checks);

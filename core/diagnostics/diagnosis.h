@@ -34,6 +34,11 @@ struct DiagnosisOptions
     bool dns = true;           // reverse DNS and discovery lookups at all
     DnsOptions dnsOptions;
     CheckOptions checks;
+
+    // What the report is about: the domain, else "host:port" for one port, else the host.
+    [[nodiscard]] QString subject() const;
+    // Report::options: the checklist's options (never a secret) and where it looked.
+    [[nodiscard]] QVariantMap toVariantMap() const;
 };
 
 class Diagnosis
