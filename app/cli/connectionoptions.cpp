@@ -111,6 +111,7 @@ bool ConnectionOptions::read(const QCommandLineParser &p, bool testMode, QString
         }
         m_host = url->host;
         m_port = url->port;
+        m_portGiven = true; // the scheme (or the port) chose it
         m_ssl = url->ssl;
         m_tls = url->tls;
         m_user = url->user;
@@ -128,13 +129,16 @@ bool ConnectionOptions::read(const QCommandLineParser &p, bool testMode, QString
                 return false;
             }
             m_port = quint16(port);
+            m_portGiven = true;
         } else {
             m_port = m_ssl ? SmtpClient::SmtpsPort : SmtpClient::SmtpPort;
         }
     }
     if (m_host.startsWith(u'[') && m_host.endsWith(u']'))
         m_host = m_host.mid(1, m_host.size() - 2);
-    if (m_host.isEmpty()) {
+    if (m_host.isEmpty() && m_hostOptional) {
+        // Nothing else to check about a host; credentials may still follow.
+    } else if (m_host.isEmpty()) {
         if (!testMode) {
             *error = QStringLiteral("no server: give --url URL or --host HOST");
             return false;
@@ -262,6 +266,26 @@ QString ConnectionOptions::securityMode() const
     if (m_noStartTls)
         return QStringLiteral("plain");
     return QStringLiteral("starttls-opportunistic");
+}
+
+Diagnostics::CheckOptions ConnectionOptions::checkOptions() const
+{
+    Diagnostics::CheckOptions o;
+    if (!m_ehlo.isEmpty())
+        o.ehloName = m_ehlo;
+    o.caFile = m_caFile;
+    o.insecure = m_insecure;
+    o.user = m_user;
+    o.password = m_password;
+    o.oauthToken = m_oauthToken;
+    o.mechanism = m_mechanism;
+    o.allowPlaintextAuth = m_allowPlaintextAuth;
+    o.showSecrets = m_showSecrets;
+    if (m_connectTimeoutMs > 0)
+        o.connectTimeoutMs = m_connectTimeoutMs;
+    if (m_readTimeoutMs > 0)
+        o.readTimeoutMs = m_readTimeoutMs;
+    return o;
 }
 
 std::unique_ptr<SmtpClient> ConnectionOptions::createClient() const

@@ -9,6 +9,7 @@
 // accepted (the reference's URLs allow it) with a warning.
 
 #include "client/smtpclient.h"
+#include "diagnostics/servercheck.h"
 
 #include <QByteArray>
 #include <QString>
@@ -25,6 +26,10 @@ public:
     // Declares the options on `parser`.
     static void declare(QCommandLineParser &parser);
 
+    // `probe --domain` may run without a host: then read() leaves host() empty
+    // instead of failing.
+    void setHostOptional(bool optional) { m_hostOptional = optional; }
+
     // Reads and checks the options. On bad input returns false with a one-line
     // *error. `testMode`: no connection will be made, so no host or password is
     // needed. Warnings for the user (insecure mode, password in the URL) are
@@ -35,10 +40,17 @@ public:
     // engine refuses (category Usage).
     [[nodiscard]] std::unique_ptr<SmtpClient> createClient() const;
 
+    // The same settings for a diagnosis's checklist (credentials included: the
+    // checklist keeps them out of every report).
+    [[nodiscard]] Diagnostics::CheckOptions checkOptions() const;
+
     // "host:port" (brackets around IPv6).
     [[nodiscard]] QString target() const;
     [[nodiscard]] QString host() const { return m_host; }
     [[nodiscard]] quint16 port() const { return m_port; }
+    [[nodiscard]] bool portGiven() const { return m_portGiven; }
+    [[nodiscard]] QString tlsName() const { return m_tlsName; }
+    [[nodiscard]] QString caFile() const { return m_caFile; }
     [[nodiscard]] bool implicitTls() const { return m_ssl; }
     [[nodiscard]] bool requireTls() const { return m_tls; }
     [[nodiscard]] bool noStartTls() const { return m_noStartTls; }
@@ -54,6 +66,8 @@ private:
 
     QString m_host;
     quint16 m_port = SmtpClient::SmtpPort;
+    bool m_portGiven = false; // by --port or in the URL
+    bool m_hostOptional = false;
     bool m_ssl = false;
     bool m_tls = false;
     bool m_noStartTls = false;

@@ -17,6 +17,7 @@ const QList<ExitCodeInfo> &exitCodes()
         {ExitSomeRefused, "some-refused", "the message was accepted for some recipients, others were refused"},
         {ExitRejected, "rejected", "the server refused: every recipient, the sender, the message, or the session"},
         {ExitProtocol, "protocol", "the server broke the SMTP protocol, or another unexpected failure"},
+        {ExitDiagnosis, "diagnosis", "probe: a check of the diagnosis failed (the report names it and the fix)"},
     };
     return table;
 }

@@ -22,6 +22,7 @@ enum ExitCode : int {
     ExitSomeRefused = 7,    // the message was accepted, but some recipients were refused
     ExitRejected = 8,       // all recipients refused, sender or message rejected, session refused by the server
     ExitProtocol = 9,       // the server broke the protocol, or anything else unexpected
+    ExitDiagnosis = 10,     // probe: the session worked, but a check of the diagnosis failed
 };
 
 struct ExitCodeInfo

@@ -6,12 +6,17 @@
 #include "terminal.h"
 
 #include "client/smtpclient.h"
+#include "diagnostics/diagnosis.h"
+#include "diagnostics/reportexport.h"
 #include "events/eventqueue.h"
 #include "events/socketevent.h"
+#include "protocol/validation.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QHostAddress>
+#include <QSaveFile>
 
 namespace Cli {
 
@@ -56,34 +61,141 @@ QString list(const QStringList &items)
     return items.isEmpty() ? QStringLiteral("(none)") : items.join(QStringLiteral(", "));
 }
 
-} // namespace
-
-int ProbeCommand::run(const QStringList &arguments)
+// The checklist's options on top of the connection options.
+struct ChecklistSettings
 {
-    QCommandLineParser p;
-    p.setApplicationDescription(
-        QStringLiteral("Connect to an SMTP server without sending mail and report what it offers: addresses, "
-                       "timings, greeting, capabilities before and after STARTTLS, TLS and certificates, AUTH "
-                       "mechanisms and, with --user, whether the login succeeds. Nothing is sent past EHLO/AUTH; "
-                       "QUIT ends the session."));
-    p.addPositionalArgument(QStringLiteral("probe"), QStringLiteral("Probe a server."), QStringLiteral("probe"));
-    p.addHelpOption();
-    ConnectionOptions::declare(p);
-    p.addOptions({
-        {QStringLiteral("transcript"), QStringLiteral("Print the session on stderr (C, S, *, !, [tls]).")},
-        {QStringLiteral("json"), QStringLiteral("Print the report as JSON on stdout.")},
-    });
-    if (const auto done = Output::parseArguments(p, Command, arguments))
-        return *done;
+    Diagnostics::DiagnosisOptions options;
+    QString htmlFile;
+};
 
-    QString error;
-    QStringList warnings;
-    ConnectionOptions conn;
-    if (!conn.read(p, false, &error, &warnings))
-        return Output::usageError(Command, error);
-    for (const QString &w : std::as_const(warnings))
-        Output::warning(Command, w);
+bool readPort(const QCommandLineParser &p, const QString &name, quint16 *port, QString *error)
+{
+    if (!p.isSet(name))
+        return true;
+    bool ok = false;
+    const uint value = p.value(name).toUInt(&ok);
+    if (!ok || value == 0 || value > 65535) {
+        *error = QStringLiteral("--%1: '%2' is not a TCP port (1-65535)").arg(name, p.value(name));
+        return false;
+    }
+    *port = quint16(value);
+    return true;
+}
 
+// RFC 1035 2.3.1 / RFC 5890: letters, digits, hyphens and dots (IDNs as A-labels).
+bool validDomain(const QString &domain)
+{
+    static const QRegularExpression syntax(
+        QStringLiteral("^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*"
+                       "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?$"));
+    return syntax.match(domain).hasMatch();
+}
+
+bool readChecklist(const QCommandLineParser &p, const ConnectionOptions &conn, ChecklistSettings *out,
+                   QString *error)
+{
+    Diagnostics::DiagnosisOptions &o = out->options;
+    o.domain = p.value(QStringLiteral("domain"));
+    if (o.domain.endsWith(u'.'))
+        o.domain.chop(1);
+    if (p.isSet(QStringLiteral("domain")) && !validDomain(o.domain)) {
+        *error = QStringLiteral("--domain: '%1' is not a domain name (letters, digits, hyphens and dots; "
+                                "give internationalised names in their xn-- form)")
+                     .arg(p.value(QStringLiteral("domain")));
+        return false;
+    }
+    o.host = conn.host();
+    // A port the user chose (or --ssl's 465) is checked as given; without one the
+    // checklist looks at all three standard ports.
+    o.port = conn.portGiven() || conn.implicitTls() ? conn.port() : 0;
+    o.implicitTls = conn.implicitTls();
+    o.peerVerifyName = conn.tlsName();
+    o.allPorts = p.isSet(QStringLiteral("all-ports"));
+    if (!readPort(p, QStringLiteral("relay-port"), &o.relayPort, error)
+        || !readPort(p, QStringLiteral("submission-port"), &o.submissionPort, error)
+        || !readPort(p, QStringLiteral("submissions-port"), &o.submissionsPort, error))
+        return false;
+    o.dns = !p.isSet(QStringLiteral("no-dns"));
+    if (p.isSet(QStringLiteral("dns-server"))) {
+        const QHostAddress server(p.value(QStringLiteral("dns-server")));
+        if (server.isNull()) {
+            *error = QStringLiteral("--dns-server: '%1' is not an IP address").arg(p.value(QStringLiteral("dns-server")));
+            return false;
+        }
+        if (!o.dns) {
+            *error = QStringLiteral("--dns-server and --no-dns exclude each other");
+            return false;
+        }
+        o.dnsOptions.nameserver = server;
+    }
+    if (!o.domain.isEmpty() && !o.dns) {
+        *error = QStringLiteral("--domain needs DNS: drop --no-dns");
+        return false;
+    }
+    o.dnsOptions.caFile = conn.caFile();
+    o.checks = conn.checkOptions();
+    o.checks.scanTlsVersions = !p.isSet(QStringLiteral("no-tls-scan"));
+    o.checks.tryEachMechanism = !p.isSet(QStringLiteral("no-auth-scan"));
+    o.checks.exerciseExtensions = !p.isSet(QStringLiteral("no-transaction"));
+    o.checks.relayCheck = p.isSet(QStringLiteral("relay-check"));
+    if (o.checks.relayCheck && !o.checks.exerciseExtensions) {
+        *error = QStringLiteral("--relay-check sends MAIL and RCPT: it cannot be combined with --no-transaction");
+        return false;
+    }
+    out->htmlFile = p.value(QStringLiteral("html"));
+    return true;
+}
+
+QString verdictWord(Diagnostics::Verdict v)
+{
+    switch (v) {
+    case Diagnostics::Verdict::Pass:
+        return QStringLiteral("ok  ");
+    case Diagnostics::Verdict::Info:
+        return QStringLiteral("info");
+    case Diagnostics::Verdict::Warn:
+        return QStringLiteral("WARN");
+    case Diagnostics::Verdict::Fail:
+        return QStringLiteral("FAIL");
+    case Diagnostics::Verdict::Skipped:
+        return QStringLiteral("skip");
+    }
+    return QStringLiteral("info");
+}
+
+// One check as the terminal shows it: verdict, title, the sentence, then the fix
+// and the detail indented under it.
+QString checkText(const Diagnostics::Check &c)
+{
+    QString out = QStringLiteral("  %1  %2 %3\n").arg(verdictWord(c.verdict), c.title.leftJustified(24), c.summary);
+    const QString indent(8, u' ');
+    if (!c.fix.isEmpty())
+        out += indent + QStringLiteral("fix: ") + c.fix + u'\n';
+    if (!c.detail.isEmpty() && c.verdict != Diagnostics::Verdict::Pass) {
+        for (const QString &line : c.detail.split(u'\n', Qt::SkipEmptyParts))
+            out += indent + line + u'\n';
+    }
+    return out;
+}
+
+QString countsText(const Diagnostics::Report &r)
+{
+    return QStringLiteral("%1 (%2 fail, %3 warn, %4 ok, %5 info, %6 skipped) in %7")
+        .arg(Diagnostics::verdictName(r.overall()).toUpper())
+        .arg(r.count(Diagnostics::Verdict::Fail))
+        .arg(r.count(Diagnostics::Verdict::Warn))
+        .arg(r.count(Diagnostics::Verdict::Pass))
+        .arg(r.count(Diagnostics::Verdict::Info))
+        .arg(r.count(Diagnostics::Verdict::Skipped))
+        .arg(Output::seconds(double(r.durationUs) / 1e6));
+}
+
+// The session a send with these settings would open, as probe has always
+// reported it: fills *json and *text, and *failureText when the session failed.
+// Returns the session's exit code.
+int probeSession(const QCommandLineParser &p, const ConnectionOptions &conn, QVariantMap *json, QString *text,
+                 QString *failureText)
+{
     std::unique_ptr<SmtpClient> client;
     EventQueue events;
     try {
@@ -92,11 +204,10 @@ int ProbeCommand::run(const QStringList &arguments)
         if (p.isSet(QStringLiteral("transcript")))
             Output::streamTranscript(*client);
     } catch (const SmtpException &e) {
-        return Output::failure(Command, e.error().toString(), exitCodeFor(e.error()));
+        *failureText = e.error().toString();
+        return exitCodeFor(e.error());
     }
 
-    QElapsedTimer clock;
-    clock.start();
     SmtpError connectError;
     try {
         client->connect();
@@ -118,7 +229,6 @@ int ProbeCommand::run(const QStringList &arguments)
         quit = after.quit;
         transcript += after.transcript;
     }
-    const double elapsed = double(clock.nsecsElapsed()) / 1e9;
     client->setEventQueue();
 
     // Addresses tried, from the CONNECTING events (the reference's event fields).
@@ -140,8 +250,9 @@ int ProbeCommand::run(const QStringList &arguments)
     const QDateTime now = QDateTime::currentDateTimeUtc();
     const QString verifyName = info.tls.peerVerifyName.isEmpty() ? conn.host() : info.tls.peerVerifyName;
 
-    if (p.isSet(QStringLiteral("json"))) {
-        QVariantMap doc = info.toVariantMap();
+    {
+        QVariantMap &doc = *json;
+        doc = info.toVariantMap();
         // Keys about a message do not apply: nothing was sent.
         for (const char *key : {"RCPT", "MSGID", "MAIL", "accepted", "pipelined", "chunked", "message_bytes",
                                 "wire_bytes"})
@@ -177,15 +288,9 @@ int ProbeCommand::run(const QStringList &arguments)
         doc.insert(QStringLiteral("usage"), client->getUsageInfo());
         if (!quitError.isEmpty())
             doc.insert(QStringLiteral("quit_error"), quitError);
-        doc.insert(QStringLiteral("cli"), QVariantMap{{QStringLiteral("exit_code"), exitCode},
-                                                      {QStringLiteral("exit_name"), exitCodeName(exitCode)},
-                                                      {QStringLiteral("elapsed"), elapsed},
-                                                      {QStringLiteral("insecure"), conn.insecure()}});
-        Terminal::outBytes(Output::json(doc));
-        return exitCode;
     }
 
-    QString out;
+    QString &out = *text;
     auto row = [&out](const QString &label, const QString &value) {
         out += QStringLiteral("%1 %2\n").arg(label, -14).arg(value);
     };
@@ -252,9 +357,140 @@ int ProbeCommand::run(const QStringList &arguments)
         row(QStringLiteral("QUIT"), QStringLiteral("failed: ") + quitError);
     for (const QString &w : std::as_const(info.warnings))
         row(QStringLiteral("warning"), w);
-    Terminal::out(out);
     if (connectError.isError())
-        return Output::failure(Command, QStringLiteral("failed: ") + connectError.toString(), exitCode);
+        *failureText = QStringLiteral("failed: ") + connectError.toString();
+    return exitCode;
+}
+
+} // namespace
+
+int ProbeCommand::run(const QStringList &arguments)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Diagnose an SMTP server without sending mail. First the session a send with these options would open "
+        "(addresses, timings, greeting, capabilities before and after STARTTLS, TLS and certificates, AUTH, and "
+        "with --user whether the login succeeds); then a checklist run step by step, each step timed and given "
+        "a verdict with the reason and the fix: the ports 25, 465 and 587 (or the one given), the TLS mode each "
+        "speaks, STARTTLS, each TLS version, the certificate chain, its expiry and name, AUTH offered before "
+        "TLS, every AUTH mechanism with the credentials, the extensions exercised in a transaction ended by "
+        "RSET (never DATA), reverse DNS, and with --domain the MX and SRV records, SPF, DMARC and MTA-STS."));
+    p.addPositionalArgument(QStringLiteral("probe"), QStringLiteral("Probe a server."), QStringLiteral("probe"));
+    p.addHelpOption();
+    ConnectionOptions::declare(p);
+    p.addOptions({
+        {QStringLiteral("transcript"), QStringLiteral("Print every session on stderr (C, S, *, !, [tls]).")},
+        {QStringLiteral("json"), QStringLiteral("Print the report as JSON on stdout.")},
+        {QStringLiteral("html"), QStringLiteral("Also write the report as a self-contained HTML page to FILE."),
+         QStringLiteral("FILE")},
+        {QStringLiteral("domain"),
+         QStringLiteral("Discover the domain's mail hosts (MX, SRV _submission(s)._tcp) and check each, then its "
+                        "SPF, DMARC and MTA-STS records. No --host needed."),
+         QStringLiteral("DOMAIN")},
+        {QStringLiteral("all-ports"), QStringLiteral("Check the standard ports 25, 465 and 587 too, not only the "
+                                                     "one given (without a port all three are checked).")},
+        {QStringLiteral("relay-check"),
+         QStringLiteral("Consent to the open-relay check: MAIL and RCPT to outside domains without AUTH, then "
+                        "RSET, never DATA. Only on servers you are responsible for.")},
+        {QStringLiteral("no-checklist"), QStringLiteral("Only the session, no checklist (one connection).")},
+        {QStringLiteral("no-tls-scan"), QStringLiteral("Do not try each TLS version on its own connection.")},
+        {QStringLiteral("no-auth-scan"), QStringLiteral("Try only the chosen (or strongest) AUTH mechanism, not "
+                                                        "each one offered.")},
+        {QStringLiteral("no-transaction"), QStringLiteral("Send no MAIL or RCPT at all (the extensions are then "
+                                                          "read from EHLO, not exercised).")},
+        {QStringLiteral("no-dns"), QStringLiteral("No DNS lookups of the checklist's own (reverse DNS, records).")},
+        {QStringLiteral("dns-server"), QStringLiteral("Ask this DNS server (port 53) instead of the system's."),
+         QStringLiteral("ADDRESS")},
+        {QStringLiteral("relay-port"), QStringLiteral("Where the relay (MX) service is, if not 25."),
+         QStringLiteral("PORT")},
+        {QStringLiteral("submission-port"), QStringLiteral("Where submission with STARTTLS is, if not 587."),
+         QStringLiteral("PORT")},
+        {QStringLiteral("submissions-port"), QStringLiteral("Where submission with implicit TLS is, if not 465."),
+         QStringLiteral("PORT")},
+    });
+    if (const auto done = Output::parseArguments(p, Command, arguments))
+        return *done;
+
+    QElapsedTimer clock;
+    clock.start();
+    QString error;
+    QStringList warnings;
+    ConnectionOptions conn;
+    const bool checklist = !p.isSet(QStringLiteral("no-checklist"));
+    conn.setHostOptional(p.isSet(QStringLiteral("domain")));
+    if (!conn.read(p, false, &error, &warnings))
+        return Output::usageError(Command, error);
+    ChecklistSettings settings;
+    if (checklist && !readChecklist(p, conn, &settings, &error))
+        return Output::usageError(Command, error);
+    if (!checklist && p.isSet(QStringLiteral("domain")))
+        return Output::usageError(Command, QStringLiteral("--domain runs the checklist: drop --no-checklist"));
+    for (const QString &w : std::as_const(warnings))
+        Output::warning(Command, w);
+
+    const bool json = p.isSet(QStringLiteral("json"));
+    QVariantMap doc;
+    QString failureText;
+    int exitCode = ExitOk;
+    if (!conn.host().isEmpty()) {
+        QString text;
+        exitCode = probeSession(p, conn, &doc, &text, &failureText);
+        if (!json)
+            Terminal::out(text);
+    }
+
+    if (checklist) {
+        Diagnostics::Diagnosis diagnosis(settings.options);
+        QString lastScope;
+        if (!json) {
+            Terminal::out(QStringLiteral("\nchecklist\n"));
+            diagnosis.setCheckFunction([&lastScope](const Diagnostics::Check &c) {
+                if (c.scope != lastScope) {
+                    Terminal::out(QStringLiteral("%1\n").arg(c.scope));
+                    lastScope = c.scope;
+                }
+                Terminal::out(checkText(c));
+            });
+        }
+        if (p.isSet(QStringLiteral("transcript"))) {
+            diagnosis.setTranscriptFunction([](const QString &scope, const TranscriptEntry &e) {
+                Terminal::err(scope + u' ' + Output::transcriptLine(e));
+            });
+        }
+        const Diagnostics::Report report = diagnosis.run();
+        if (!json) {
+            QString tail = QStringLiteral("\nresult   %1\n").arg(countsText(report));
+            if (!report.commandLines.isEmpty()) {
+                tail += QStringLiteral("\nto reproduce by hand (the password is asked for or read from a file):\n");
+                for (const QString &line : report.commandLines)
+                    tail += QStringLiteral("  %1\n").arg(line);
+            }
+            Terminal::out(tail);
+        }
+        if (!settings.htmlFile.isEmpty()) {
+            QSaveFile file(settings.htmlFile);
+            if (!file.open(QIODevice::WriteOnly) || file.write(Diagnostics::toHtml(report)) < 0 || !file.commit()) {
+                return Output::failure(Command, QStringLiteral("--html: cannot write '%1': %2")
+                                                    .arg(settings.htmlFile, file.errorString()),
+                                       ExitUsage);
+            }
+        }
+        if (exitCode == ExitOk && report.overall() == Diagnostics::Verdict::Fail)
+            exitCode = ExitDiagnosis;
+        doc.insert(QStringLiteral("diagnosis"), report.toVariantMap());
+    }
+
+    if (json) {
+        doc.insert(QStringLiteral("cli"), QVariantMap{{QStringLiteral("exit_code"), exitCode},
+                                                      {QStringLiteral("exit_name"), exitCodeName(exitCode)},
+                                                      {QStringLiteral("elapsed"), double(clock.nsecsElapsed()) / 1e9},
+                                                      {QStringLiteral("insecure"), conn.insecure()}});
+        Terminal::outBytes(Output::json(doc));
+    }
+    if (!failureText.isEmpty())
+        return Output::failure(Command, failureText, exitCode);
+    if (exitCode == ExitDiagnosis && !json)
+        return Output::failure(Command, QStringLiteral("the checklist found problems (FAIL above)"), exitCode);
     return exitCode;
 }
 

@@ -15,6 +15,7 @@
 #include <QJsonObject>
 #include <QElapsedTimer>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSslConfiguration>
 #include <QSslSocket>
 #include <QTcpServer>
@@ -180,6 +181,10 @@ private Q_SLOTS:
     void probeLogin();
     void probeSendsNothingPastAuth();
     void probeReportsABadCertificate();
+    void probeNamesEachProblem_data();
+    void probeNamesEachProblem();
+    void probeWritesAStandaloneHtmlReport();
+    void probeDiscoversADomain();
 
 private:
     QString path(const QString &name) const { return m_dir.filePath(name); }
@@ -905,7 +910,7 @@ void TestCli::probeReportsWhatTheServerOffers()
     QVERIFY(!mechanisms.isEmpty());
 
     RUN(r, {"probe", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile", env.caFile,
-            "--json"});
+            "--no-dns", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     JSON(doc, r);
     QCOMPARE(toStrings(doc.value("capabilities_before_tls")), offeredPlain);
@@ -936,7 +941,8 @@ void TestCli::probeReportsWhatTheServerOffers()
         QVERIFY2(steps.contains(QString::fromLatin1(step)), qPrintable(steps.join(u',')));
 
     // The same in text.
-    RUN(text, {"probe", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile", env.caFile});
+    RUN(text, {"probe", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile", env.caFile,
+               "--no-dns"});
     QVERIFY2(text.exitCode == 0, qPrintable(text.describe()));
     const QString out = QString::fromUtf8(text.out);
     QVERIFY2(out.contains(QStringLiteral("AUTH offered   ") + mechanisms.join(QStringLiteral(", "))), qPrintable(out));
@@ -949,7 +955,7 @@ void TestCli::probeLogin()
     REQUIRE_MAILENV();
     const MailEnv &env = MailEnv::get();
     const QStringList base{"probe", "--host", "127.0.0.1", "--port", QString::number(env.submissionPort), "--tls",
-                           "--cafile", env.caFile, "--user", "tester", "--json"};
+                           "--cafile", env.caFile, "--user", "tester", "--no-dns", "--json"};
     RUN(ok, base + QStringList{"--password-file", path("password")});
     QVERIFY2(ok.exitCode == 0, qPrintable(ok.describe()));
     JSON(good, ok);
@@ -968,21 +974,35 @@ void TestCli::probeLogin()
 void TestCli::probeSendsNothingPastAuth()
 {
     REQUIRE_MAILENV();
-    HostileServer server;
-    QString startError;
-    QVERIFY2(server.start(hostileOptions({QStringLiteral("ok")}), &startError), qPrintable(startError));
-    RUN(r, {"probe", "--host", "127.0.0.1", "--port", QString::number(server.port()), "--tls", "--cafile",
-            MailEnv::get().caFile, "--user", "tester", "--password-file", path("password"), "--transcript"});
-    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
-    const QStringList lines = server.lines();
-    QVERIFY2(!lines.isEmpty() && lines.last() == u"QUIT", qPrintable(lines.join(u'|')));
-    for (const QString &l : lines) {
-        for (const char *verb : {"MAIL", "RCPT", "DATA", "BDAT"})
-            QVERIFY2(!l.startsWith(QString::fromLatin1(verb), Qt::CaseInsensitive), qPrintable(l));
+    // The session alone (--no-checklist) and the checklist without a transaction
+    // send nothing past AUTH; the full checklist adds MAIL/RCPT ended by RSET, and
+    // never DATA or BDAT.
+    for (const QString &mode : {QStringLiteral("--no-checklist"), QStringLiteral("--no-transaction"), QString()}) {
+        HostileServer server;
+        QString startError;
+        QVERIFY2(server.start(hostileOptions({QStringLiteral("ok")}), &startError), qPrintable(startError));
+        const QStringList base{"probe", "--host", "127.0.0.1", "--port", QString::number(server.port()), "--tls",
+                               "--cafile", MailEnv::get().caFile, "--user", "tester", "--password-file",
+                               path("password"), "--no-dns", "--read-timeout", "5000", "--transcript"};
+        RUN(r, mode.isEmpty() ? base : base + QStringList{mode});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+        const QStringList lines = server.lines();
+        QVERIFY2(lines.contains(QStringLiteral("QUIT")), qPrintable(lines.join(u'|')));
+        bool sawMail = false;
+        for (const QString &l : lines) {
+            for (const char *verb : {"DATA", "BDAT"})
+                QVERIFY2(!l.startsWith(QString::fromLatin1(verb), Qt::CaseInsensitive), qPrintable(l));
+            sawMail = sawMail || l.startsWith(QStringLiteral("MAIL"), Qt::CaseInsensitive)
+                || l.startsWith(QStringLiteral("RCPT"), Qt::CaseInsensitive);
+        }
+        QCOMPARE(sawMail, mode.isEmpty());
+        if (mode.isEmpty())
+            QVERIFY2(lines.contains(QStringLiteral("RSET")), qPrintable(lines.join(u'|')));
+        QVERIFY(server.received(QStringLiteral("AUTH"), QStringLiteral("tls")));
+        QVERIFY(r.out.contains("succeeded as tester"));
+        QVERIFY(r.err.contains("C [tls] QUIT"));
+        QVERIFY(!r.both().contains(MailEnv::get().password.toUtf8()));
     }
-    QVERIFY(server.received(QStringLiteral("AUTH"), QStringLiteral("tls")));
-    QVERIFY(r.out.contains("succeeded as tester"));
-    QVERIFY(r.err.contains("C [tls] QUIT"));
 }
 
 void TestCli::probeReportsABadCertificate()
@@ -993,7 +1013,7 @@ void TestCli::probeReportsABadCertificate()
     QVERIFY2(server.start(hostileOptions({QStringLiteral("ok")}, QStringLiteral("other.test")), &startError),
              qPrintable(startError));
     RUN(r, {"probe", "--host", "127.0.0.1", "--port", QString::number(server.port()), "--tls", "--cafile",
-            MailEnv::get().caFile, "--json"});
+            MailEnv::get().caFile, "--no-checklist", "--json"});
     QVERIFY2(r.exitCode == Cli::ExitTls, qPrintable(r.describe()));
     JSON(doc, r);
     const QJsonObject check = doc.value("certificate_check").toObject();
@@ -1003,6 +1023,172 @@ void TestCli::probeReportsABadCertificate()
     QVERIFY(!chain.isEmpty());
     QVERIFY(toStrings(chain.first().toObject().value("sans")).contains(QStringLiteral("DNS:other.test")));
     QCOMPARE(doc.value("error").toObject().value("category").toString(), QStringLiteral("tls"));
+}
+
+// ---------------------------------------------------------------- probe checklist
+
+namespace {
+
+// The checks of a probe --json document with a given verdict, by id.
+QMap<QString, QJsonObject> checksWith(const QJsonObject &doc, const QString &verdict)
+{
+    QMap<QString, QJsonObject> out;
+    for (const QJsonValue &v : doc.value("diagnosis").toObject().value("checks").toArray()) {
+        const QJsonObject c = v.toObject();
+        if (c.value("verdict").toString() == verdict)
+            out.insert(c.value("id").toString(), c);
+    }
+    return out;
+}
+
+} // namespace
+
+void TestCli::probeNamesEachProblem_data()
+{
+    QTest::addColumn<QString>("listener");    // env port
+    QTest::addColumn<QStringList>("mode");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QStringList>("failing"); // check ids that must fail (and nothing else)
+    QTest::addColumn<QString>("words");       // in the first failing check's summary
+
+    // Healthy: submission with STARTTLS required, login, verified certificate.
+    QTest::addRow("healthy-submission") << "SUB" << QStringList{"--tls", "--user", "tester"} << 0 << QStringList{}
+                                        << QString();
+    QTest::addRow("healthy-smtps") << "SMTPS" << QStringList{"--ssl", "--user", "tester"} << 0 << QStringList{}
+                                   << QString();
+    // Expired certificate and AUTH offered before TLS: the session stops at the
+    // certificate (exit 5) and the checklist names both.
+    QTest::addRow("expired-and-auth-before-tls")
+        << "BAD" << QStringList{"--tls"} << int(Cli::ExitTls)
+        << QStringList{"auth-before-tls", "certificate-expiry"} << QStringLiteral("expired");
+    // 465-style implicit TLS expected, the port speaks STARTTLS.
+    QTest::addRow("implicit-tls-port-speaks-starttls")
+        << "BAD" << QStringList{"--ssl"} << int(Cli::ExitTls)
+        << QStringList{"auth-before-tls", "certificate-expiry", "tls-mode"} << QStringLiteral("STARTTLS");
+    // STARTTLS expected, the port speaks implicit TLS: no greeting, then a handshake.
+    QTest::addRow("starttls-port-speaks-implicit-tls")
+        << "SMTPS" << QStringList{"--tls"} << int(Cli::ExitConnection) << QStringList{"tls-mode"}
+        << QStringLiteral("implicit TLS");
+    QTest::addRow("certificate-for-another-name")
+        << "WRONGNAME" << QStringList{"--tls"} << int(Cli::ExitTls) << QStringList{"certificate-name"}
+        << QStringLiteral("other.test");
+}
+
+void TestCli::probeNamesEachProblem()
+{
+    REQUIRE_MAILENV();
+    QFETCH(QString, listener);
+    QFETCH(QStringList, mode);
+    QFETCH(int, exitCode);
+    QFETCH(QStringList, failing);
+    QFETCH(QString, words);
+    const MailEnv &env = MailEnv::get();
+    const QMap<QString, quint16> ports{{"SUB", env.submissionPort}, {"SMTPS", env.smtpsPort},
+                                       {"BAD", env.badPort}, {"WRONGNAME", env.wrongNamePort}};
+    QVERIFY2(ports.value(listener) != 0, "the mail server env lacks the misconfigured listeners: restart it");
+    QStringList args{"probe", "--host", "127.0.0.1", "--port", QString::number(ports.value(listener)),
+                     "--cafile", env.caFile, "--tls-name", env.certName, "--no-dns", "--read-timeout", "3000"};
+    args += mode;
+    if (mode.contains(QStringLiteral("--user")))
+        args += QStringList{"--password-file", path("password")};
+
+    RUN(r, args + QStringList{"--json"});
+    QVERIFY2(r.exitCode == exitCode, qPrintable(r.describe()));
+    JSON(doc, r);
+    const QMap<QString, QJsonObject> fails = checksWith(doc, QStringLiteral("fail"));
+    QCOMPARE(QStringList(fails.keys()), failing);
+    for (const QJsonObject &c : fails) {
+        QVERIFY2(!c.value("fix").toString().isEmpty(), qPrintable(c.value("id").toString() + " has no fix"));
+        QVERIFY2(c.value("summary").toString().size() > 20, qPrintable(c.value("id").toString()));
+    }
+    const QJsonObject diagnosis = doc.value("diagnosis").toObject();
+    QCOMPARE(diagnosis.value("overall").toString(), failing.isEmpty() ? diagnosis.value("overall").toString()
+                                                                      : QStringLiteral("fail"));
+    if (failing.isEmpty()) {
+        QVERIFY(diagnosis.value("overall").toString() != QStringLiteral("fail"));
+        // A healthy login: every mechanism the engine speaks worked.
+        QVERIFY2(checksWith(doc, QStringLiteral("pass")).contains(QStringLiteral("auth")), qPrintable(r.describe()));
+    } else {
+        const QString summary = fails.value(failing.last()).value("summary").toString()
+            + fails.value(failing.first()).value("summary").toString();
+        QVERIFY2(summary.contains(words), qPrintable(summary));
+    }
+    QVERIFY(!r.both().contains(env.password.toUtf8()));
+
+    // The same in text: a FAIL line per problem, each followed by its fix.
+    RUN(text, args);
+    QVERIFY2(text.exitCode == exitCode, qPrintable(text.describe()));
+    const QString out = QString::fromUtf8(text.out);
+    QCOMPARE(int(out.count(QStringLiteral("  FAIL  "))), int(failing.size()));
+    QVERIFY2(out.count(QStringLiteral("fix: ")) >= failing.size(), qPrintable(out));
+    QVERIFY2(out.contains(QStringLiteral("result   ")), qPrintable(out));
+}
+
+void TestCli::probeWritesAStandaloneHtmlReport()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    const QString html = path("report.html");
+    RUN(r, {"probe", "--host", "127.0.0.1", "--port", QString::number(env.badPort), "--cafile", env.caFile,
+            "--tls-name", env.certName, "--no-dns", "--html", html});
+    QVERIFY2(r.exitCode == Cli::ExitTls, qPrintable(r.describe()));
+    QFile f(html);
+    QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(html));
+    const QString page = QString::fromUtf8(f.readAll());
+    QVERIFY(page.startsWith(QStringLiteral("<!DOCTYPE html>"), Qt::CaseInsensitive));
+    // Self-contained: nothing to fetch, nothing to run.
+    static const QRegularExpression external(QStringLiteral("(src|href)\\s*=\\s*[\"']?(https?:)?//|@import|<script"),
+                                             QRegularExpression::CaseInsensitiveOption);
+    QVERIFY2(!external.match(page).hasMatch(), qPrintable(external.match(page).captured(0)));
+    for (const char *title : {"Certificate expiry", "AUTH before TLS", "<svg"})
+        QVERIFY2(page.contains(QString::fromLatin1(title)), title);
+}
+
+void TestCli::probeDiscoversADomain()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    // shop.test's mail host is the Postfix instance, smtp.test (the name in its
+    // certificate): MX for the relay (its port given with --relay-port), SRV
+    // records for submission with the real ports, PTR back to the same name.
+    const QByteArray records = "mx-host=shop.test,smtp.test,10\n"
+                               "host-record=smtp.test,127.0.0.1\n"
+                               "srv-host=_submission._tcp.shop.test,smtp.test," + QByteArray::number(env.submissionPort)
+        + ",0,1\n"
+          "srv-host=_submissions._tcp.shop.test,smtp.test," + QByteArray::number(env.smtpsPort) + ",0,1\n"
+          "ptr-record=1.0.0.127.in-addr.arpa,smtp.test\n"
+          "txt-record=shop.test,\"v=spf1 mx -all\"\n"
+          "txt-record=_dmarc.shop.test,\"v=DMARC1; p=none\"\n";
+    DnsServer dns;
+    QString error;
+    bool notPermitted = false;
+    if (!dns.start(records, &error, &notPermitted)) {
+        if (notPermitted && !qEnvironmentVariableIntValue("SMTPSCOPE_REQUIRE_SERVERS"))
+            QSKIP(qPrintable(error));
+        QFAIL(qPrintable(error));
+    }
+    RUN(r, {"probe", "--domain", "shop.test", "--dns-server", dns.address(), "--relay-port",
+            QString::number(env.smtpPort), "--cafile", env.caFile, "--read-timeout", "3000", "--no-tls-scan",
+            "--json"});
+    JSON(doc, r);
+    const QJsonObject diagnosis = doc.value("diagnosis").toObject();
+    QStringList targets;
+    for (const QJsonValue &e : diagnosis.value("endpoints").toArray())
+        targets.append(e.toObject().value("target").toString() + u' ' + e.toObject().value("role").toString());
+    targets.sort();
+    QStringList expected{QStringLiteral("smtp.test:%1 relay").arg(env.smtpPort),
+                         QStringLiteral("smtp.test:%1 submission").arg(env.submissionPort),
+                         QStringLiteral("smtp.test:%1 submissions").arg(env.smtpsPort)};
+    expected.sort();
+    QCOMPARE(targets, expected);
+    const QMap<QString, QJsonObject> passes = checksWith(doc, QStringLiteral("pass"));
+    for (const char *id : {"dns-mx", "spf", "dns-ptr", "certificate-name"})
+        QVERIFY2(passes.contains(QString::fromLatin1(id)), qPrintable(QString::fromLatin1(id) + u'\n' + r.describe()));
+    // p=none is monitoring only: a warning with the way to enforce.
+    const QMap<QString, QJsonObject> warns = checksWith(doc, QStringLiteral("warn"));
+    QVERIFY2(warns.contains(QStringLiteral("dmarc")), qPrintable(r.describe()));
+    QVERIFY(!warns.value(QStringLiteral("dmarc")).value("fix").toString().isEmpty());
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
