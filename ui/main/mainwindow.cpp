@@ -6,6 +6,7 @@
 #include "composer/composerwidget.h"
 #include "connection/connectionpanel.h"
 #include "connection/profilestore.h"
+#include "diagnose/diagnoseview.h"
 #include "diagnostics/replyexplainer.h"
 #include "live/liveviews.h"
 #include "mime/emlmessage.h"
@@ -118,7 +119,22 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent) : QMainWindow(paren
     m_splitter->addWidget(m_tabs);
     m_splitter->setStretchFactor(0, 3);
     m_splitter->setStretchFactor(1, 2);
-    setCentralWidget(m_splitter);
+
+    // Two pages share the connection dock: composing and sending, and diagnosing
+    // the server those settings point to.
+    m_diagnose = new DiagnoseView(this);
+    m_diagnose->setProfile(m_connection->profile());
+    m_pages = new QTabWidget(this);
+    m_pages->setObjectName(QStringLiteral("pages"));
+    m_pages->setAccessibleName(QStringLiteral("Pages"));
+    m_pages->setDocumentMode(true);
+    m_pages->addTab(m_splitter, QStringLiteral("Compose"));
+    m_pages->addTab(m_diagnose, QStringLiteral("&Diagnose"));
+    m_pages->setTabToolTip(0, QStringLiteral("Compose and send a message; the session views below"));
+    m_pages->setTabToolTip(1, QStringLiteral("Check the server of the current connection step by step (Ctrl+D)"));
+    setCentralWidget(m_pages);
+    connect(m_connection, &ConnectionPanel::profileChanged, this,
+            [this] { m_diagnose->setProfile(m_connection->profile()); });
 
     connect(m_send, &QPushButton::clicked, this, &MainWindow::send);
     connect(m_cancel, &QPushButton::clicked, this, &MainWindow::cancel);
@@ -169,6 +185,9 @@ void MainWindow::buildMenus()
     connection->addAction(QStringLiteral("Use the &local capture server"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L),
                           this, &MainWindow::useCaptureServer);
     connection->addAction(QStringLiteral("Capture server &faults..."), this, &MainWindow::editCaptureFaults);
+    connection->addSeparator();
+    connection->addAction(QStringLiteral("&Diagnose this server"), QKeySequence(Qt::CTRL | Qt::Key_D), this,
+                          &MainWindow::diagnose);
 
     QMenu *go = menuBar()->addMenu(QStringLiteral("&Go"));
     go->addAction(QStringLiteral("Server &host"), QKeySequence(Qt::CTRL | Qt::Key_L), m_connection,
@@ -186,6 +205,14 @@ void MainWindow::buildMenus()
         go->addAction(views.at(i).first, QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)), this,
                       [this, view] { m_tabs->setCurrentWidget(view); });
     }
+}
+
+void MainWindow::diagnose()
+{
+    m_pages->setCurrentWidget(m_diagnose);
+    m_diagnose->setProfile(m_connection->profile());
+    if (!m_diagnose->isRunning())
+        m_diagnose->start();
 }
 
 QString MainWindow::statusText() const

@@ -17,6 +17,7 @@ class CapturePanel;
 class ComposerWidget;
 class FaultsDialog;
 class ConnectionPanel;
+class DiagnoseView;
 class EventLogView;
 class ProfileStore;
 class QLabel;
@@ -62,6 +63,8 @@ public:
     [[nodiscard]] QPushButton *sendButton() const { return m_send; }
     [[nodiscard]] QPushButton *cancelButton() const { return m_cancel; }
     [[nodiscard]] QTabWidget *tabs() const { return m_tabs; }
+    [[nodiscard]] QTabWidget *pages() const { return m_pages; }   // Compose | Diagnose
+    [[nodiscard]] DiagnoseView *diagnoseView() const { return m_diagnose; }
     // The line under the composer: why Send is disabled, the progress, or the outcome.
     [[nodiscard]] QString statusText() const;
 
@@ -73,6 +76,8 @@ public Q_SLOTS:
     FaultsDialog *editCaptureFaults();
     // Sends a stored .eml unchanged with the current connection (capture view's Resend).
     void resend(const QString &emlPath);
+    // Shows the Diagnose page and runs the checklist on the current connection.
+    void diagnose();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -105,6 +110,8 @@ private:
     SendController *m_controller = nullptr;
     QTabWidget *m_tabs = nullptr;
     QSplitter *m_splitter = nullptr;
+    QTabWidget *m_pages = nullptr;
+    DiagnoseView *m_diagnose = nullptr;
     QPushButton *m_send = nullptr;
     QPushButton *m_cancel = nullptr;
     QProgressBar *m_progress = nullptr;

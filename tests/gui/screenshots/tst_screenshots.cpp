@@ -7,6 +7,8 @@
 #include "capture/capturepanel.h"
 #include "composer/composerwidget.h"
 #include "connection/connectionpanel.h"
+#include "diagnose/diagnoseview.h"
+#include "diagnose/waterfallchart.h"
 #include "main/mainwindow.h"
 #include "main/sendcontroller.h"
 
@@ -19,6 +21,24 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
+
+namespace {
+
+// Saves the window as `name`.png in `dir`, and checks it is a real rendering: text
+// and widgets give many distinct colours, a blank does not.
+void save(QWidget &window, const QString &dir, const QString &name)
+{
+    const QString file = QDir(dir).filePath(name + QStringLiteral(".png"));
+    const QImage image = window.grab().toImage();
+    QVERIFY(image.save(file));
+    QSet<QRgb> colours;
+    for (int y = 0; y < image.height(); y += 7)
+        for (int x = 0; x < image.width(); x += 7)
+            colours.insert(image.pixel(x, y));
+    QVERIFY2(colours.size() > 8, qPrintable(file));
+}
+
+} // namespace
 
 class TestScreenshots : public QObject
 {
@@ -52,7 +72,9 @@ void TestScreenshots::eachView()
     c->setField(QStringLiteral("subject"), QStringLiteral("Quarterly report ✓"));
     c->setField(QStringLiteral("text"), QStringLiteral("Hello Bob,\n\nthe report is attached.\n\nAlice\n"));
     QTRY_VERIFY_WITH_TIMEOUT(window.sendButton()->isEnabled(), 5000);
-    QVERIFY(window.grab().save(QDir(outDir).filePath(QStringLiteral("composer.png"))));
+    save(window, outDir, QStringLiteral("composer"));
+    if (QTest::currentTestFailed())
+        return;
 
     QSignalSpy finished(window.controller(), &SendController::finished);
     window.send();
@@ -69,16 +91,24 @@ void TestScreenshots::eachView()
     for (int i = 0; i < tabs->count(); ++i) {
         tabs->setCurrentIndex(i);
         QTest::qWait(50); // one paint of the new tab (the chart animates nothing)
-        const QString file = QDir(outDir).filePath(names.at(i) + QStringLiteral(".png"));
-        const QImage image = window.grab().toImage();
-        QVERIFY(image.save(file));
-        // A real rendering has text and widgets: many distinct colours, not a blank.
-        QSet<QRgb> colours;
-        for (int y = 0; y < image.height(); y += 7)
-            for (int x = 0; x < image.width(); x += 7)
-                colours.insert(image.pixel(x, y));
-        QVERIFY2(colours.size() > 8, qPrintable(file));
+        save(window, outDir, names.at(i));
+        if (QTest::currentTestFailed())
+            return;
     }
+
+    // The Diagnose page after a run on the same connection.
+    DiagnoseView *diagnose = window.diagnoseView();
+    diagnose->setDnsLookups(false); // no reverse DNS through the system resolver
+    QSignalSpy diagnosed(diagnose, &DiagnoseView::finished);
+    window.diagnose();
+    QVERIFY(diagnosed.wait(60000));
+    QVERIFY(diagnose->selectCheck(QStringLiteral("127.0.0.1:%1").arg(window.captureServer()->port()),
+                                  QStringLiteral("certificate-expiry")));
+    WaterfallChart *chart = diagnose->waterfallChart();
+    QVERIFY(chart->barCount() > 5);
+    QTRY_COMPARE_WITH_TIMEOUT(chart->drawnBarCount(), chart->barCount(), 5000);
+    QTest::qWait(100); // the chart's paint after its series changed
+    save(window, outDir, QStringLiteral("diagnose"));
 }
 
 QTEST_MAIN(TestScreenshots)
