@@ -118,7 +118,8 @@ private Q_SLOTS:
     void optionsFromProfile();
     void waterfallLabelsUnique();
     void healthySubmission();
-    void expiredCertificate();
+    void misconfiguredServer_data();
+    void misconfiguredServer();
     void cancelSilentServer();
 };
 
@@ -394,32 +395,67 @@ void TestDiagnose::healthySubmission()
     QVERIFY(!commands.contains(env.password));
 }
 
-void TestDiagnose::expiredCertificate()
+void TestDiagnose::misconfiguredServer_data()
+{
+    QTest::addColumn<QString>("listener");
+    QTest::addColumn<ConnectionProfile::Security>("security");
+    QTest::addColumn<QStringList>("failing"); // ids that must fail, each with its fix shown
+
+    // The misconfigurations of the issue: an expired certificate with AUTH offered
+    // before TLS; an implicit-TLS setting on a port that speaks STARTTLS; and a
+    // STARTTLS setting on a port that speaks implicit TLS.
+    QTest::addRow("expired-and-auth-before-tls")
+        << "BAD" << ConnectionProfile::Security::StartTlsRequired
+        << QStringList{QStringLiteral("auth-before-tls"), QStringLiteral("certificate-expiry")};
+    QTest::addRow("implicit-tls-port-speaks-starttls")
+        << "BAD" << ConnectionProfile::Security::ImplicitTls
+        << QStringList{QStringLiteral("auth-before-tls"), QStringLiteral("certificate-expiry"), QStringLiteral("tls-mode")};
+    QTest::addRow("starttls-port-speaks-implicit-tls")
+        << "SMTPS" << ConnectionProfile::Security::StartTlsRequired << QStringList{QStringLiteral("tls-mode")};
+}
+
+void TestDiagnose::misconfiguredServer()
 {
     REQUIRE_MAILENV();
-    const quint16 badPort = MailEnv::get().badPort;
-    QVERIFY2(badPort != 0, "the mail server env has no BAD_PORT (expired certificate listener): restart "
-                           "tests/servers/mailserver");
+    QFETCH(QString, listener);
+    QFETCH(ConnectionProfile::Security, security);
+    QFETCH(QStringList, failing);
+    const MailEnv &env = MailEnv::get();
+    const quint16 port = listener == u"BAD" ? env.badPort : env.smtpsPort;
+    QVERIFY2(port != 0, "the mail server env has no BAD_PORT (misconfigured listener): restart "
+                        "tests/servers/mailserver");
 
     DiagnoseView view;
     configureDns(view);
-    view.setProfile(postfixProfile(badPort));
+    ConnectionProfile profile = postfixProfile(port);
+    profile.security = security;
+    profile.readTimeoutMs = 3000; // a port that never greets costs one read timeout
+    view.setProfile(profile);
     QSignalSpy finished(&view, &DiagnoseView::finished);
     QVERIFY(runToEnd(view, finished));
     QCOMPARE(finished.first().first().value<Verdict>(), Verdict::Fail);
 
-    const QString scope = QStringLiteral("127.0.0.1:%1").arg(badPort);
-    const QModelIndex row = view.checklistModel()->indexOf(scope, QStringLiteral("certificate-expiry"));
-    QVERIFY(row.isValid());
-    const Check *expiry = view.checklistModel()->checkAt(row);
-    QCOMPARE(expiry->verdict, Verdict::Fail);
-    QVERIFY(!expiry->fix.isEmpty());
-    QCOMPARE(row.siblingAtColumn(ChecklistModel::VerdictColumn).data().toString(), QStringLiteral("Fail"));
-    QCOMPARE(row.parent().siblingAtColumn(ChecklistModel::VerdictColumn).data().toString(), QStringLiteral("Fail"));
-
-    QVERIFY(view.selectCheck(scope, QStringLiteral("certificate-expiry")));
-    QVERIFY2(view.detailsText().contains(expiry->fix), qPrintable(view.detailsText()));
-    QVERIFY(view.detailsText().contains(expiry->summary));
+    const QString scope = QStringLiteral("127.0.0.1:%1").arg(port);
+    QStringList failed;
+    for (const Check &c : view.report().checksFor(scope)) {
+        if (c.verdict == Verdict::Fail)
+            failed.append(c.id);
+    }
+    failed.sort();
+    QCOMPARE(failed, failing);
+    for (const QString &id : failing) {
+        const QModelIndex row = view.checklistModel()->indexOf(scope, id);
+        QVERIFY(row.isValid());
+        const Check *check = view.checklistModel()->checkAt(row);
+        QCOMPARE(check->verdict, Verdict::Fail);
+        QVERIFY(!check->fix.isEmpty());
+        QCOMPARE(row.siblingAtColumn(ChecklistModel::VerdictColumn).data().toString(), QStringLiteral("Fail"));
+        QVERIFY(view.selectCheck(scope, id));
+        QVERIFY2(view.detailsText().contains(check->fix), qPrintable(view.detailsText()));
+        QVERIFY(view.detailsText().contains(check->summary));
+    }
+    const QModelIndex first = view.checklistModel()->indexOf(scope, failing.first());
+    QCOMPARE(first.parent().siblingAtColumn(ChecklistModel::VerdictColumn).data().toString(), QStringLiteral("Fail"));
     QVERIFY2(view.problemsText().contains(QStringLiteral("failed")), qPrintable(view.problemsText()));
 }
 
