@@ -5,3 +5,6 @@ target_sources(core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/discovery.cpp
     ${CMAKE_CURRENT_LIST_DIR}/dnsrecords.cpp
 )
+# glibc's resolver (res_nquery) tells NODATA from NXDOMAIN where QDnsLookup 6.4 cannot.
+find_library(RESOLV_LIBRARY resolv REQUIRED)
+target_link_libraries(core PRIVATE ${RESOLV_LIBRARY})

@@ -7,29 +7,32 @@
 // this type", RFC 2308 2.2 NODATA) as InvalidReplyError, the same error as a server
 // that never answered. A NODATA answer is common and harmless (a domain with an A
 // record but no MX or no TXT), so on InvalidReplyError the question is asked again
-// with a minimal UDP query to read the reply code ourselves.
+// through the C library's resolver (res_nquery), whose h_errno tells NODATA,
+// NXDOMAIN and failure apart.
 
 #include "discovery.h"
 
 #include <QDnsLookup>
 #include <QEventLoop>
-#include <QFile>
 #include <QMutex>
 #include <QNetworkAccessManager>
-#include <QNetworkDatagram>
 #include <QNetworkProxy>
 #include <QNetworkReply>
 #include <QPointer>
-#include <QRandomGenerator>
+#include <QScopeGuard>
 #include <QRegularExpression>
 #include <QSslCertificate>
 #include <QSslConfiguration>
 #include <QTimer>
-#include <QUdpSocket>
 #include <QUrl>
-#include <QtEndian>
 #include <algorithm>
+#include <array>
 #include <atomic>
+
+#include <arpa/nameser.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <resolv.h>
 
 namespace Diagnostics {
 
@@ -69,49 +72,50 @@ QString listWords(const QStringList &items)
     return items.mid(0, items.size() - 1).join(QStringLiteral(", ")) + QStringLiteral(" and ") + items.last();
 }
 
-// The first nameserver of /etc/resolv.conf, for the NODATA re-check when the
-// system resolver is used.
-QHostAddress systemNameserver()
+// The reply code of `name`/`type` asked again through the C library's resolver
+// (the system's servers, or `nameserver` when set; IPv4 only there, as glibc's
+// public resolver state holds IPv4 servers): 0 (NOERROR) with *answers, 3
+// (NXDOMAIN), or -1 when no usable reply came within about `ms`. Blocking: it runs
+// on the diagnosis's own thread, and only after QDnsLookup's ambiguous error.
+int resolverRcode(const QString &name, quint16 type, const QHostAddress &nameserver, int ms, int *answers)
 {
-    QFile f(QStringLiteral("/etc/resolv.conf"));
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    for (const QByteArray &raw : f.readAll().split('\n')) {
-        const QList<QByteArray> words = raw.simplified().split(' ');
-        if (words.size() >= 2 && words.at(0) == "nameserver") {
-            QHostAddress a;
-            if (a.setAddress(QString::fromLatin1(words.at(1))))
-                return a;
-        }
+    struct __res_state state {};
+    if (res_ninit(&state) != 0)
+        return -1;
+    const auto close = qScopeGuard([&state] { res_nclose(&state); });
+    if (!nameserver.isNull()) {
+        if (nameserver.protocol() != QAbstractSocket::IPv4Protocol)
+            return -1;
+        sockaddr_in server {};
+        server.sin_family = AF_INET;
+        server.sin_port = htons(53);
+        server.sin_addr.s_addr = htonl(nameserver.toIPv4Address());
+        state.nsaddr_list[0] = server;
+        state.nscount = 1;
     }
-    return {};
-}
-
-// RFC 1035 4.1.1 / 4.1.2: header + one question, recursion desired.
-QByteArray dnsQuery(quint16 id, const QString &name, quint16 type)
-{
-    QByteArray q;
-    auto put16 = [&q](quint16 v) {
-        q.append(char(v >> 8));
-        q.append(char(v & 0xff));
-    };
-    put16(id);
-    put16(0x0100); // RD
-    put16(1);      // QDCOUNT
-    put16(0);
-    put16(0);
-    put16(0);
-    for (const QString &label : stripDot(name).split(u'.', Qt::SkipEmptyParts)) {
-        const QByteArray l = label.toUtf8();
-        if (l.size() > 63)
-            return {};
-        q.append(char(l.size()));
-        q.append(l);
+    state.retrans = std::max(1, ms / 1000); // seconds per try
+    state.retry = 1;
+    const QByteArray ascii = QUrl::toAce(stripDot(name));
+    if (ascii.isEmpty())
+        return -1;
+    std::array<unsigned char, 4096> reply {};
+    const int size = res_nquery(&state, ascii.constData(), ns_c_in, type, reply.data(), int(reply.size()));
+    if (size >= 0) {
+        ns_msg message {};
+        if (ns_initparse(reply.data(), size, &message) < 0)
+            return -1;
+        *answers = ns_msg_count(message, ns_s_an);
+        return ns_msg_getflag(message, ns_f_rcode);
     }
-    q.append('\0');
-    put16(type);
-    put16(1); // IN
-    return q;
+    switch (state.res_h_errno) {
+    case NO_DATA: // RFC 2308 2.2
+        *answers = 0;
+        return 0;
+    case HOST_NOT_FOUND: // NXDOMAIN
+        return 3;
+    default:
+        return -1;
+    }
 }
 
 QByteArray reverseName(const QHostAddress &address)
@@ -182,41 +186,6 @@ struct Resolver::Private
                                            : QStringLiteral("the DNS server %1").arg(options.nameserver.toString());
     }
 
-    // The reply code and answer count of `name`/`type` asked directly over UDP
-    // (port 53), or -1 when no usable reply came in time.
-    int rawRcode(const QString &name, quint16 type, int ms, int *answers)
-    {
-        const QHostAddress server = options.nameserver.isNull() ? systemNameserver() : options.nameserver;
-        if (server.isNull())
-            return -1;
-        const auto id = quint16(QRandomGenerator::global()->bounded(1, 65535));
-        const QByteArray query = dnsQuery(id, name, type);
-        if (query.isEmpty())
-            return -1;
-        QUdpSocket socket;
-        socket.connectToHost(server, 53);
-        if (!socket.waitForConnected(ms) || socket.write(query) != query.size())
-            return -1;
-        int rcode = -1;
-        QEventLoop l;
-        auto read = [&] {
-            while (socket.hasPendingDatagrams()) {
-                const QByteArray reply = socket.receiveDatagram().data();
-                // RFC 1035 4.1.1: same id, QR set.
-                if (reply.size() < 12 || qFromBigEndian<quint16>(reply.constData()) != id || !(reply.at(2) & 0x80))
-                    continue;
-                rcode = reply.at(3) & 0x0f;
-                *answers = qFromBigEndian<quint16>(reply.constData() + 6);
-                l.quit();
-            }
-        };
-        QObject::connect(&socket, &QUdpSocket::readyRead, &l, read);
-        QObject::connect(&socket, &QUdpSocket::errorOccurred, &l, [&l] { l.quit(); });
-        if (wait(l, ms) != Wait::Done)
-            return -1;
-        return rcode;
-    }
-
     struct Outcome
     {
         bool notFound = false;
@@ -256,7 +225,9 @@ struct Resolver::Private
             // See the top of the file: NODATA or no answer at all?
             int answers = 0;
             const int left = options.timeoutMs - int(started.elapsed());
-            const int rcode = left > 0 ? rawRcode(name, quint16(type), left, &answers) : -1;
+            const int rcode = left > 0 && !cancelled
+                ? resolverRcode(name, quint16(type), options.nameserver, left, &answers)
+                : -1;
             if (rcode == 0 && answers == 0)
                 break; // RFC 2308 2.2: the name exists without records of this type
             if (rcode == 3) {
