@@ -24,3 +24,8 @@ target_compile_definitions(smtpbench PRIVATE
     SMTPBENCH_PYTHON_SCRIPT="${CMAKE_CURRENT_LIST_DIR}/smtplib_bench.py"
     SMTPBENCH_BUILD_TYPE="$<CONFIG>"
 )
+
+# bench_history: the history database with 10,000 stored sessions (issue 8):
+# list, count, text search and server filter timed.
+qt_add_executable(bench_history ${CMAKE_CURRENT_LIST_DIR}/bench_history.cpp)
+target_link_libraries(bench_history PRIVATE core)
