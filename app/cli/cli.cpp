@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include "exitcodes.h"
+#include "historycommand.h"
 #include "probecommand.h"
 #include "sendcommand.h"
 #include "servecommand.h"
@@ -18,11 +19,13 @@ QString generalHelp()
                           "Usage: smtpscope <command> [options]\n"
                           "\n"
                           "Commands:\n"
-                          "  send    compose (or load a .eml file) and send a message; --json, --transcript, "
+                          "  send     compose (or load a .eml file) and send a message; --json, --transcript, "
                           "--count, --test\n"
-                          "  probe   connect without sending mail and report what the server offers\n"
-                          "  serve   run the built-in capture server on loopback and store what it receives\n"
-                          "  help    this text; 'smtpscope <command> --help' for a command's options\n"
+                          "  probe    connect without sending mail and report what the server offers\n"
+                          "  serve    run the built-in capture server on loopback and store what it receives\n"
+                          "  history  list the recorded sessions of send and probe (and the window); "
+                          "'history show ID' prints one with its transcript\n"
+                          "  help     this text; 'smtpscope <command> --help' for a command's options\n"
                           "\n"
                           "With no command smtpscope opens its window.\n"
                           "\n")
@@ -49,6 +52,8 @@ int run(const QStringList &arguments)
         return ProbeCommand().run(rest);
     if (command == u"serve")
         return ServeCommand().run(rest);
+    if (command == u"history")
+        return HistoryCommand().run(rest);
     if (command == u"help" || command == u"--help" || command == u"-h") {
         if (rest.size() == 1 && rest.constFirst() == u"send")
             return SendCommand().run({QStringLiteral("--help")});
@@ -56,6 +61,8 @@ int run(const QStringList &arguments)
             return ProbeCommand().run({QStringLiteral("--help")});
         if (rest.size() == 1 && rest.constFirst() == u"serve")
             return ServeCommand().run({QStringLiteral("--help")});
+        if (rest.size() == 1 && rest.constFirst() == u"history")
+            return HistoryCommand().run({QStringLiteral("--help")});
         Terminal::out(generalHelp());
         return ExitOk;
     }

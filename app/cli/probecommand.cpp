@@ -2,6 +2,7 @@
 
 #include "connectionoptions.h"
 #include "exitcodes.h"
+#include "historycommand.h"
 #include "output.h"
 #include "terminal.h"
 
@@ -11,12 +12,15 @@
 #include "events/eventqueue.h"
 #include "events/socketevent.h"
 #include "protocol/validation.h"
+#include "store/sessionrecord.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QHostAddress>
 #include <QSaveFile>
+
+#include <optional>
 
 namespace Cli {
 
@@ -192,10 +196,14 @@ QString countsText(const Diagnostics::Report &r)
 
 // The session a send with these settings would open, as probe has always
 // reported it: fills *json and *text, and *failureText when the session failed.
-// Returns the session's exit code.
+// Returns the session's exit code. *record is the session for the history, filled
+// when a connection was attempted.
 int probeSession(const QCommandLineParser &p, const ConnectionOptions &conn, QVariantMap *json, QString *text,
-                 QString *failureText)
+                 QString *failureText, std::optional<Store::SessionRecord> *record)
 {
+    const QDateTime started = QDateTime::currentDateTimeUtc();
+    QElapsedTimer clock;
+    clock.start();
     std::unique_ptr<SmtpClient> client;
     EventQueue events;
     try {
@@ -288,6 +296,28 @@ int probeSession(const QCommandLineParser &p, const ConnectionOptions &conn, QVa
         doc.insert(QStringLiteral("usage"), client->getUsageInfo());
         if (!quitError.isEmpty())
             doc.insert(QStringLiteral("quit_error"), quitError);
+    }
+
+    {
+        // The history keeps the whole session, QUIT included, with the facts the
+        // probe adds to the engine's result (addresses, login, certificate check).
+        SendResult stored = info;
+        stored.quit = quit;
+        stored.transcript = transcript;
+        Store::SessionRecord r = Store::recordFromSend(stored, Store::SessionKind::Probe, client->getUsageInfo());
+        r.started = started;
+        r.durationUs = clock.nsecsElapsed() / 1000;
+        r.user = conn.user();
+        if (r.target.isEmpty())
+            r.target = conn.target();
+        if (r.securityMode.isEmpty())
+            r.securityMode = conn.securityMode();
+        for (const char *key : {"addresses", "auth_mechanisms", "login", "certificate_check", "quit_error"}) {
+            const QString k = QString::fromLatin1(key);
+            if (json->contains(k))
+                r.result.insert(k, json->value(k));
+        }
+        *record = std::move(r);
     }
 
     QString &out = *text;
@@ -408,6 +438,7 @@ int ProbeCommand::run(const QStringList &arguments)
         {QStringLiteral("submissions-port"), QStringLiteral("Where submission with implicit TLS is, if not 465."),
          QStringLiteral("PORT")},
     });
+    HistoryCommand::declareRecordingOptions(p);
     if (const auto done = Output::parseArguments(p, Command, arguments))
         return *done;
 
@@ -425,6 +456,10 @@ int ProbeCommand::run(const QStringList &arguments)
         return Output::usageError(Command, error);
     if (!checklist && p.isSet(QStringLiteral("domain")))
         return Output::usageError(Command, QStringLiteral("--domain runs the checklist: drop --no-checklist"));
+    HistoryCommand::Recorder recorder(Command);
+    if (!recorder.read(p, &error))
+        return Output::usageError(Command, error);
+    recorder.setRedactSecrets(conn.showSecrets());
     for (const QString &w : std::as_const(warnings))
         Output::warning(Command, w);
 
@@ -432,11 +467,21 @@ int ProbeCommand::run(const QStringList &arguments)
     QVariantMap doc;
     QString failureText;
     int exitCode = ExitOk;
+    // The session is recorded as kind probe, the checklist's report as kind
+    // diagnosis; the diagnosis names the probe's record ("probe_session_id").
+    QVariantList historyIds;
+    qint64 probeId = 0;
     if (!conn.host().isEmpty()) {
         QString text;
-        exitCode = probeSession(p, conn, &doc, &text, &failureText);
+        std::optional<Store::SessionRecord> record;
+        exitCode = probeSession(p, conn, &doc, &text, &failureText, &record);
         if (!json)
             Terminal::out(text);
+        if (record) {
+            probeId = recorder.add(*record);
+            if (probeId > 0)
+                historyIds.append(probeId);
+        }
     }
 
     if (checklist) {
@@ -458,6 +503,15 @@ int ProbeCommand::run(const QStringList &arguments)
             });
         }
         const Diagnostics::Report report = diagnosis.run();
+        if (recorder.enabled()) {
+            Store::SessionRecord record = Store::recordFromReport(report);
+            if (record.user.isEmpty())
+                record.user = conn.user();
+            if (probeId > 0)
+                record.result.insert(QStringLiteral("probe_session_id"), probeId);
+            if (const qint64 id = recorder.add(record); id > 0)
+                historyIds.append(id);
+        }
         if (!json) {
             QString tail = QStringLiteral("\nresult   %1\n").arg(countsText(report));
             if (!report.commandLines.isEmpty()) {
@@ -484,7 +538,8 @@ int ProbeCommand::run(const QStringList &arguments)
         doc.insert(QStringLiteral("cli"), QVariantMap{{QStringLiteral("exit_code"), exitCode},
                                                       {QStringLiteral("exit_name"), exitCodeName(exitCode)},
                                                       {QStringLiteral("elapsed"), double(clock.nsecsElapsed()) / 1e9},
-                                                      {QStringLiteral("insecure"), conn.insecure()}});
+                                                      {QStringLiteral("insecure"), conn.insecure()},
+                                                      {QStringLiteral("history_ids"), historyIds}});
         Terminal::outBytes(Output::json(doc));
     }
     if (!failureText.isEmpty())

@@ -2,6 +2,7 @@
 
 #include "connectionoptions.h"
 #include "exitcodes.h"
+#include "historycommand.h"
 #include "inputfile.h"
 #include "output.h"
 #include "progressbar.h"
@@ -11,8 +12,10 @@
 #include "mime/emlmessage.h"
 #include "mime/message.h"
 #include "protocol/validation.h"
+#include "store/historystore.h"
 
 #include <QCommandLineParser>
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QRegularExpression>
@@ -122,6 +125,39 @@ QVariantMap messageEntry(int index, const SendResult &r)
     return m;
 }
 
+// The message as it went on the wire before dot-stuffing, for the history (kept
+// only up to HistoryStore::maxMessageBytes). The options are those the engine
+// chose from the server's EHLO keywords (RFC 6152 8BITMIME, RFC 6531 SMTPUTF8);
+// the message keeps its generated Date and Message-ID, so the bytes are the same.
+QByteArray messageAsSent(const OutgoingMessage &message, const QStringList &capabilities)
+{
+    BodyOptions options;
+    for (const QString &line : capabilities) {
+        const QString keyword = line.section(u' ', 0, 0).toUpper();
+        options.eightBitMime = options.eightBitMime || keyword == u"8BITMIME";
+        options.smtpUtf8 = options.smtpUtf8 || keyword == u"SMTPUTF8";
+    }
+    const qint64 size = message.size(options);
+    if (size <= 0 || size > Store::HistoryStore::maxMessageBytes)
+        return {};
+    const std::unique_ptr<QIODevice> body = message.openBody(options);
+    if (!body)
+        return {};
+    QByteArray bytes = body->readAll();
+    return bytes.size() == size ? bytes : QByteArray();
+}
+
+// "refused: bad@example.org (550 5.1.1 No such user), ..."
+QString refusedText(const SendResult &r)
+{
+    QStringList parts;
+    for (const RecipientResult &rr : r.recipients) {
+        if (!rr.accepted())
+            parts.append(QStringLiteral("%1 (%2)").arg(rr.address, Output::reply(rr.reply)));
+    }
+    return QStringLiteral("refused: ") + parts.join(QStringLiteral(", "));
+}
+
 QString tlsSummary(const SendResult &r)
 {
     if (!r.tls.encrypted)
@@ -179,6 +215,7 @@ int SendCommand::run(const QStringList &arguments)
          QStringLiteral("Progress bar on stderr: auto (a terminal and at least 1 MiB), always, never."),
          QStringLiteral("MODE"), QStringLiteral("auto")},
     });
+    HistoryCommand::declareRecordingOptions(p);
 
     if (const auto done = Output::parseArguments(p, Command, arguments))
         return *done;
@@ -190,6 +227,10 @@ int SendCommand::run(const QStringList &arguments)
     ConnectionOptions conn;
     if (!conn.read(p, testMode, &error, &warnings))
         return Output::usageError(Command, error);
+    HistoryCommand::Recorder recorder(Command);
+    if (!recorder.read(p, &error))
+        return Output::usageError(Command, error);
+    recorder.setRedactSecrets(conn.showSecrets());
 
     int count = 1;
     if (p.isSet(QStringLiteral("count"))) {
@@ -339,6 +380,7 @@ int SendCommand::run(const QStringList &arguments)
     QList<const OutgoingMessage *> batch(count, message.get());
     QList<SendResult> results;
     SmtpError sessionError;
+    const QDateTime started = QDateTime::currentDateTimeUtc();
     QElapsedTimer clock;
     clock.start();
     try {
@@ -371,6 +413,52 @@ int SendCommand::run(const QStringList &arguments)
         }
     }
 
+    // One history record per session, --count included (docs/cli.md): the first
+    // message that did not fully succeed (else the first) with the session's
+    // facts and its whole transcript; "messages" in the result lists every copy.
+    // Test mode is not recorded: no server was involved.
+    qint64 historyId = 0;
+    if (!testMode && recorder.enabled()) {
+        SendResult shown = info;
+        if (!results.isEmpty()) {
+            shown = results.constFirst();
+            for (const SendResult &r : std::as_const(results)) {
+                if (exitCodeOf(r) != ExitOk) {
+                    shown = r;
+                    break;
+                }
+            }
+            shown.timings = info.timings + shown.timings;
+        }
+        shown.transcript = info.transcript;
+        Store::SessionRecord record = Store::recordFromSend(shown, Store::SessionKind::Send, client->getUsageInfo(),
+                                                            messageAsSent(*message, info.capabilities));
+        record.started = started;
+        record.durationUs = qint64(elapsed * 1e6);
+        record.user = conn.user();
+        if (record.target.isEmpty())
+            record.target = conn.target();
+        if (record.securityMode.isEmpty())
+            record.securityMode = conn.securityMode();
+        record.subject = subjectShown;
+        if (record.from.isEmpty())
+            record.from = message->envelopeSender();
+        if (record.recipients.isEmpty())
+            record.recipients = message->envelopeRecipients();
+        // Accepted for some recipients only: no engine error, but the history's
+        // error line says who was refused and why, as the summary line does.
+        if (record.error.isEmpty() && !shown.refusedRecipients().isEmpty())
+            record.error = refusedText(shown);
+        if (count > 1) {
+            QVariantList entries;
+            for (int i = 0; i < results.size(); ++i)
+                entries.append(messageEntry(i, results.at(i)));
+            record.result.insert(QStringLiteral("messages"), entries);
+            record.result.insert(QStringLiteral("accepted_messages"), acceptedMessages);
+        }
+        historyId = recorder.add(record);
+    }
+
     if (json) {
         // The first message's result with the session's facts: its steps before
         // the first transaction (connect, TLS, greeting, EHLO, AUTH) come first.
@@ -396,6 +484,8 @@ int SendCommand::run(const QStringList &arguments)
                         {QStringLiteral("elapsed"), elapsed},
                         {QStringLiteral("test"), testMode},
                         {QStringLiteral("insecure"), conn.insecure()}};
+        if (historyId > 0)
+            cli.insert(QStringLiteral("history_id"), historyId);
         if (count > 1)
             cli.insert(QStringLiteral("messages_per_second"), elapsed > 0 ? double(acceptedMessages) / elapsed : 0.0);
         doc.insert(QStringLiteral("cli"), cli);
@@ -437,14 +527,8 @@ int SendCommand::run(const QStringList &arguments)
                 .arg(acceptedCount)
                 .arg(r.recipients.size())
                 .arg(via, Output::reply(r.message), Output::seconds(elapsed));
-    if (!refused.isEmpty()) {
-        QStringList parts;
-        for (const RecipientResult &rr : r.recipients) {
-            if (!rr.accepted())
-                parts.append(QStringLiteral("%1 (%2)").arg(rr.address, Output::reply(rr.reply)));
-        }
-        line += QStringLiteral("; refused: ") + parts.join(QStringLiteral(", "));
-    }
+    if (!refused.isEmpty())
+        line += QStringLiteral("; ") + refusedText(r);
     Terminal::out(line + u'\n');
     return exitCode;
 }

@@ -9,6 +9,8 @@
 #include "cli/progressbar.h"
 #include "testservers.h"
 
+#include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -18,6 +20,7 @@
 #include <QRegularExpression>
 #include <QSslConfiguration>
 #include <QSslSocket>
+#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -47,16 +50,28 @@ struct Run
     }
 };
 
-// Runs the binary; $SMTPSCOPE_PASSWORD is removed unless `env` sets it. stdin is a
-// pipe (never a terminal), closed after `input`.
+// The data folder of every run (XDG_DATA_HOME): inside the test's temporary
+// folder, so that no run records its sessions in the user's real history.
+QString g_dataHome;
+
+// The environment of a run: $SMTPSCOPE_PASSWORD removed, XDG_DATA_HOME the test's
+// (both unless `env` sets them).
+QProcessEnvironment cliEnvironment(const QMap<QString, QString> &env = {})
+{
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    e.remove(QStringLiteral("SMTPSCOPE_PASSWORD"));
+    e.insert(QStringLiteral("XDG_DATA_HOME"), g_dataHome);
+    for (auto it = env.begin(); it != env.end(); ++it)
+        e.insert(it.key(), it.value());
+    return e;
+}
+
+// Runs the binary (environment: cliEnvironment()). stdin is a pipe (never a
+// terminal), closed after `input`.
 Run runCli(const QStringList &args, const QMap<QString, QString> &env = {}, const QByteArray &input = {})
 {
     QProcess p;
-    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-    e.remove(QStringLiteral("SMTPSCOPE_PASSWORD"));
-    for (auto it = env.begin(); it != env.end(); ++it)
-        e.insert(it.key(), it.value());
-    p.setProcessEnvironment(e);
+    p.setProcessEnvironment(cliEnvironment(env));
     p.start(QStringLiteral(SMTPSCOPE_BINARY), args);
     Run r;
     if (!p.waitForStarted(10000))
@@ -75,6 +90,47 @@ Run runCli(const QStringList &args, const QMap<QString, QString> &env = {}, cons
     return r;
 }
 
+std::optional<QJsonArray> jsonArrayOf(const Run &r)
+{
+    QJsonParseError error{};
+    const QJsonDocument doc = QJsonDocument::fromJson(r.out, &error);
+    if (error.error != QJsonParseError::NoError || !doc.isArray())
+        return std::nullopt;
+    return doc.array();
+}
+
+// The ids of a `history --json` array, in its order.
+QList<qint64> idsOf(const QJsonArray &sessions)
+{
+    QList<qint64> ids;
+    for (const QJsonValue &v : sessions)
+        ids.append(v.toObject().value("id").toInteger());
+    return ids;
+}
+
+// The lines of Output::transcriptLine in a stream ("  0.003 S       220 ...",
+// "  0.011 C [tls] EHLO localhost"), in order.
+QStringList transcriptLines(const QByteArray &stream)
+{
+    static const QRegularExpression line(QStringLiteral("^ *\\d+\\.\\d{3} [CS*!] (\\[tls\\]|     ) "));
+    QStringList out;
+    for (const QString &l : QString::fromUtf8(stream).split(u'\n')) {
+        if (line.match(l).hasMatch())
+            out.append(l);
+    }
+    return out;
+}
+
+// Every file under `dir`, recursively.
+QStringList filesUnder(const QString &dir)
+{
+    QStringList out;
+    QDirIterator it(dir, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext())
+        out.append(it.next());
+    return out;
+}
+
 std::optional<QJsonObject> jsonOf(const Run &r)
 {
     QJsonParseError error{};
@@ -87,6 +143,11 @@ std::optional<QJsonObject> jsonOf(const Run &r)
 #define RUN(var, ...)                                                                                              \
     const Run var = runCli(__VA_ARGS__);                                                                           \
     QVERIFY2(var.finished, qPrintable(QStringLiteral("smtpscope did not finish in time\n") + var.describe()))
+
+#define JSON_ARRAY(arr, run)                                                                                        \
+    const std::optional<QJsonArray> arr##Opt = jsonArrayOf(run);                                                  \
+    QVERIFY2(arr##Opt.has_value(), qPrintable(QStringLiteral("stdout is not a JSON array\n") + run.describe()));  \
+    const QJsonArray &arr = *arr##Opt
 
 #define JSON(obj, run)                                                                                              \
     const std::optional<QJsonObject> obj##Opt = jsonOf(run);                                                      \
@@ -186,6 +247,15 @@ private Q_SLOTS:
     void probeWritesAStandaloneHtmlReport();
     void probeDiscoversADomain();
 
+    void historyListsASend();
+    void historyShowPrintsTheTranscriptWithoutSecrets();
+    void historyRecordsRefusedRecipients_data();
+    void historyRecordsRefusedRecipients();
+    void historyRecordsAProbeAndItsDiagnosis();
+    void historyLastSearchAndFilters();
+    void noHistoryRecordsNothing();
+    void historyFailuresAreClean();
+
 private:
     QString path(const QString &name) const { return m_dir.filePath(name); }
     void writeFile(const QString &name, const QByteArray &content);
@@ -219,6 +289,10 @@ QStringList TestCli::expand(QStringList args) const
 void TestCli::initTestCase()
 {
     QVERIFY(m_dir.isValid());
+    // Nothing of this process or of the runs may touch the user's data folder.
+    QStandardPaths::setTestModeEnabled(true);
+    g_dataHome = m_dir.filePath(QStringLiteral("xdg-data"));
+    QVERIFY(QDir().mkpath(g_dataHome));
     QVERIFY(QFileInfo(QStringLiteral(SMTPSCOPE_BINARY)).isExecutable());
     const MailEnv &env = MailEnv::get();
     writeFile(QStringLiteral("password"), env.password.toUtf8() + "\n");
@@ -236,7 +310,8 @@ void TestCli::helpAndDocsListEveryExitCode()
     QVERIFY2(docs.open(QIODevice::ReadOnly), "docs/cli.md is missing");
     const QString doc = QString::fromUtf8(docs.readAll());
     for (const QStringList &args : {QStringList{QStringLiteral("help")}, QStringList{QStringLiteral("send"), QStringLiteral("--help")},
-                                    QStringList{QStringLiteral("probe"), QStringLiteral("--help")}}) {
+                                    QStringList{QStringLiteral("probe"), QStringLiteral("--help")},
+                                    QStringList{QStringLiteral("history"), QStringLiteral("--help")}}) {
         RUN(r, args);
         QCOMPARE(r.exitCode, 0);
         for (const Cli::ExitCodeInfo &i : Cli::exitCodes()) {
@@ -253,8 +328,8 @@ void TestCli::helpAndDocsListEveryExitCode()
         QVERIFY2(doc.contains(row), qPrintable(row + QStringLiteral(" not in docs/cli.md")));
         QVERIFY2(readme.contains(row), qPrintable(row + QStringLiteral(" not in README.md")));
     }
-    // Every option of both commands is documented.
-    for (const QString &command : {QStringLiteral("send"), QStringLiteral("probe")}) {
+    // Every option of the commands is documented.
+    for (const QString &command : {QStringLiteral("send"), QStringLiteral("probe"), QStringLiteral("history")}) {
         RUN(r, {command, QStringLiteral("--help")});
         for (const QString &line : QString::fromUtf8(r.out).split(u'\n')) {
             const QString t = line.trimmed();
@@ -727,6 +802,7 @@ void TestCli::transcriptIsLive()
     QString startError;
     QVERIFY2(server.start(hostileOptions({QStringLiteral("silent-at=MAIL")}), &startError), qPrintable(startError));
     QProcess p;
+    p.setProcessEnvironment(cliEnvironment());
     p.start(QStringLiteral(SMTPSCOPE_BINARY),
             {"send", "--host", "127.0.0.1", "--port", QString::number(server.port()), "--no-starttls", "--from",
              Sender, "--to", Rcpt, "--read-timeout", "8000", "--transcript"});
@@ -1189,6 +1265,395 @@ void TestCli::probeDiscoversADomain()
     QVERIFY2(warns.contains(QStringLiteral("dmarc")), qPrintable(r.describe()));
     QVERIFY(!warns.value(QStringLiteral("dmarc")).value("fix").toString().isEmpty());
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+}
+
+// ---------------------------------------------------------------- history
+
+void TestCli::historyListsASend()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    // The default database, in the data folder the runner points XDG_DATA_HOME at.
+    const QString subject = QStringLiteral("history list ") + QString::fromLatin1(uniqueMarker());
+    RUN(sent, {"send", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile", env.caFile,
+               "--from", Sender, "--to", Rcpt, "--subject", subject, "--json"});
+    QVERIFY2(sent.exitCode == 0, qPrintable(sent.describe()));
+    JSON(doc, sent);
+    const qint64 id = doc.value("cli").toObject().value("history_id").toInteger();
+    QVERIFY2(id > 0, qPrintable(sent.describe()));
+    const QStringList files = filesUnder(g_dataHome);
+    QVERIFY2(std::any_of(files.cbegin(), files.cend(),
+                         [](const QString &f) { return f.endsWith(QStringLiteral("/smtpscope/history.sqlite")); }),
+             qPrintable(files.join(u' ')));
+
+    RUN(listed, {"history", "--json"});
+    QVERIFY2(listed.exitCode == 0, qPrintable(listed.describe()));
+    JSON_ARRAY(sessions, listed);
+    const qsizetype at = idsOf(sessions).indexOf(id);
+    QVERIFY2(at >= 0, qPrintable(listed.describe()));
+    const QJsonObject s = sessions.at(at).toObject();
+    const QString target = QStringLiteral("127.0.0.1:%1").arg(env.smtpPort);
+    QCOMPARE(s.value("kind").toString(), QStringLiteral("send"));
+    QCOMPARE(s.value("outcome").toString(), QStringLiteral("accepted"));
+    QCOMPARE(s.value("target").toString(), target);
+    QCOMPARE(s.value("subject").toString(), subject);
+    QCOMPARE(s.value("error").toString(), QString());
+    const QDateTime started = QDateTime::fromString(s.value("started").toString(), Qt::ISODateWithMs);
+    QVERIFY2(started.isValid() && qAbs(started.secsTo(QDateTime::currentDateTimeUtc())) < 120,
+             qPrintable(s.value("started").toString()));
+
+    // The text list: one row per session, columns aligned under the header.
+    RUN(text, {"history"});
+    QVERIFY2(text.exitCode == 0, qPrintable(text.describe()));
+    const QStringList lines = QString::fromUtf8(text.out).split(u'\n', Qt::SkipEmptyParts);
+    QVERIFY2(!lines.isEmpty() && lines.constFirst().startsWith(QStringLiteral("ID")), qPrintable(text.describe()));
+    const QString header = lines.constFirst();
+    QString row;
+    for (const QString &l : lines) {
+        if (l.contains(subject))
+            row = l;
+    }
+    QVERIFY2(!row.isEmpty(), qPrintable(text.describe()));
+    QCOMPARE(row.indexOf(target), header.indexOf(QStringLiteral("TARGET")));
+    QCOMPARE(row.indexOf(QStringLiteral("accepted")), header.indexOf(QStringLiteral("OUTCOME")));
+    QCOMPARE(row.indexOf(subject), header.indexOf(QStringLiteral("SUBJECT")));
+    QCOMPARE(row.section(u' ', 0, 0, QString::SectionSkipEmpty), QString::number(id));
+}
+
+void TestCli::historyShowPrintsTheTranscriptWithoutSecrets()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    // RFC 4616: AUTH PLAIN carries base64("\0user\0password").
+    const QByteArray plainPayload = QByteArray("\0tester\0", 8).append(env.password.toUtf8()).toBase64();
+    const QString db = path(QStringLiteral("show.sqlite"));
+    const QStringList args{"send", "--host", "127.0.0.1", "--port", QString::number(env.submissionPort), "--tls",
+                           "--cafile", env.caFile, "--user", "tester", "--password-file", path("password"), "--auth",
+                           "PLAIN", "--from", Sender, "--to", Rcpt, "--transcript", "--json", "--history", db};
+    RUN(sent, args);
+    QVERIFY2(sent.exitCode == 0, qPrintable(sent.describe()));
+    JSON(doc, sent);
+    const qint64 id = doc.value("cli").toObject().value("history_id").toInteger();
+    QVERIFY2(id > 0, qPrintable(sent.describe()));
+    const QStringList streamed = transcriptLines(sent.err);
+    QVERIFY2(streamed.size() > 10, qPrintable(sent.describe()));
+
+    RUN(shown, {"history", "show", QString::number(id), "--history", db});
+    QVERIFY2(shown.exitCode == 0, qPrintable(shown.describe()));
+    const QString out = QString::fromUtf8(shown.out);
+    for (const QString &line : {QStringLiteral("kind       send"),
+                                QStringLiteral("target     127.0.0.1:%1").arg(env.submissionPort),
+                                QStringLiteral("security   starttls, TLSv1."), QStringLiteral("user       tester"),
+                                QStringLiteral("outcome    accepted"), QStringLiteral("error      (none)"),
+                                QStringLiteral("to         %1: 250").arg(Rcpt)})
+        QVERIFY2(out.contains(line), qPrintable(line + QStringLiteral(" not in:\n") + out));
+    // Line for line what --transcript printed while the session ran.
+    QCOMPARE(transcriptLines(shown.out), streamed);
+    QVERIFY(out.contains(QStringLiteral("AUTH PLAIN <redacted>")));
+    QVERIFY(!shown.both().contains(plainPayload));
+    QVERIFY(!shown.both().contains(env.password.toUtf8()));
+
+    RUN(asJson, {"history", "show", QString::number(id), "--json", "--history", db});
+    QVERIFY2(asJson.exitCode == 0, qPrintable(asJson.describe()));
+    JSON(record, asJson);
+    QCOMPARE(record.value("id").toInteger(), id);
+    QCOMPARE(record.value("kind").toString(), QStringLiteral("send"));
+    QCOMPARE(record.value("user").toString(), QStringLiteral("tester"));
+    QCOMPARE(record.value("outcome").toString(), QStringLiteral("accepted"));
+    QCOMPARE(record.value("source").toString(), QStringLiteral("cli"));
+    QCOMPARE(record.value("transcript").toArray().size(), streamed.size());
+    QCOMPARE(record.value("result").toObject().value("MSGID").toObject().value("code").toInt(), 250);
+    QVERIFY(record.value("message_bytes").toInteger() > 0);
+    QVERIFY(record.value("certificate_chain").toString().startsWith(QStringLiteral("-----BEGIN CERTIFICATE-----")));
+    QVERIFY(!record.contains("message"));
+    QVERIFY(!asJson.both().contains(plainPayload));
+    QVERIFY(!asJson.both().contains(env.password.toUtf8()));
+
+    // --show-secrets shows the AUTH data on stderr, never in the history.
+    RUN(secret, args + QStringList{"--show-secrets"});
+    QVERIFY2(secret.exitCode == 0, qPrintable(secret.describe()));
+    QVERIFY2(secret.err.contains(plainPayload), qPrintable(secret.describe()));
+    JSON(secretDoc, secret);
+    const qint64 secretId = secretDoc.value("cli").toObject().value("history_id").toInteger();
+    QVERIFY(secretId > id);
+    RUN(secretShown, {"history", "show", QString::number(secretId), "--history", db});
+    QVERIFY2(secretShown.exitCode == 0, qPrintable(secretShown.describe()));
+    QVERIFY(!secretShown.both().contains(plainPayload));
+    QVERIFY2(secretShown.out.contains("AUTH PLAIN <redacted>"), qPrintable(secretShown.describe()));
+    QCOMPARE(transcriptLines(secretShown.out).size(), transcriptLines(secret.err).size());
+
+    // Nor in the database file itself (its write-ahead log included).
+    for (const QString &file : {db, db + QStringLiteral("-wal")}) {
+        QFile f(file);
+        if (!f.exists())
+            continue;
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        QVERIFY2(!bytes.contains(plainPayload), qPrintable(file));
+        QVERIFY2(!bytes.contains(env.password.toUtf8()), qPrintable(file));
+    }
+}
+
+void TestCli::historyRecordsRefusedRecipients_data()
+{
+    QTest::addColumn<QStringList>("recipients");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("outcome");
+    QTest::addRow("some-refused") << QStringList{Rcpt, "%REFUSED%"} << int(Cli::ExitSomeRefused) << "partial";
+    QTest::addRow("all-refused") << QStringList{"%REFUSED%"} << int(Cli::ExitRejected) << "rejected";
+}
+
+void TestCli::historyRecordsRefusedRecipients()
+{
+    REQUIRE_MAILENV();
+    QFETCH(QStringList, recipients);
+    QFETCH(int, exitCode);
+    QFETCH(QString, outcome);
+    const MailEnv &env = MailEnv::get();
+    const QString db = path(QStringLiteral("refused-%1.sqlite").arg(QString::fromLatin1(QTest::currentDataTag())));
+    QStringList args{"send", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile", env.caFile,
+                     "--from", Sender, "--json", "--history", db};
+    for (const QString &r : expand(recipients))
+        args += QStringList{"--to", r};
+    RUN(sent, args);
+    QVERIFY2(sent.exitCode == exitCode, qPrintable(sent.describe()));
+    JSON(doc, sent);
+    const qint64 id = doc.value("cli").toObject().value("history_id").toInteger();
+    QVERIFY2(id > 0, qPrintable(sent.describe()));
+
+    RUN(listed, {"history", "--json", "--history", db});
+    QVERIFY2(listed.exitCode == 0, qPrintable(listed.describe()));
+    JSON_ARRAY(sessions, listed);
+    QCOMPARE(idsOf(sessions), QList<qint64>{id});
+    const QJsonObject s = sessions.first().toObject();
+    QCOMPARE(s.value("outcome").toString(), outcome);
+    const QString error = s.value("error").toString();
+    QVERIFY2(error.contains(QStringLiteral("550")) && error.contains(QStringLiteral("5.1.1")), qPrintable(error));
+    if (outcome == u"partial")
+        QVERIFY2(error.contains(env.refusedRcpt) && !error.contains(Rcpt + u' '), qPrintable(error));
+
+    RUN(shown, {"history", "show", QString::number(id), "--history", db});
+    QVERIFY2(shown.exitCode == 0, qPrintable(shown.describe()));
+    const QString out = QString::fromUtf8(shown.out);
+    QVERIFY2(out.contains(QStringLiteral("outcome    ") + outcome), qPrintable(out));
+    QVERIFY2(out.contains(QStringLiteral("to         %1: 550 5.1.1").arg(env.refusedRcpt)), qPrintable(out));
+    QVERIFY2(out.contains(QStringLiteral("error      ") + error), qPrintable(out));
+}
+
+void TestCli::historyRecordsAProbeAndItsDiagnosis()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    const QString db = path(QStringLiteral("probe.sqlite"));
+    RUN(r, {"probe", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile", env.caFile,
+            "--no-dns", "--no-tls-scan", "--json", "--history", db});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    JSON(doc, r);
+    const QJsonArray ids = doc.value("cli").toObject().value("history_ids").toArray();
+    QCOMPARE(ids.size(), 2);
+    const qint64 probeId = ids.at(0).toInteger();
+    const qint64 diagnosisId = ids.at(1).toInteger();
+    QVERIFY(probeId > 0 && diagnosisId > probeId);
+
+    RUN(listed, {"history", "--json", "--history", db});
+    QVERIFY2(listed.exitCode == 0, qPrintable(listed.describe()));
+    JSON_ARRAY(sessions, listed);
+    QCOMPARE(sessions.size(), 2);
+    QMap<qint64, QJsonObject> byId;
+    for (const QJsonValue &v : sessions)
+        byId.insert(v.toObject().value("id").toInteger(), v.toObject());
+    const QJsonObject probe = byId.value(probeId);
+    const QJsonObject diagnosis = byId.value(diagnosisId);
+    QCOMPARE(probe.value("kind").toString(), QStringLiteral("probe"));
+    QCOMPARE(probe.value("target").toString(), QStringLiteral("127.0.0.1:%1").arg(env.smtpPort));
+    QVERIFY2(QStringList({"pass", "warn"}).contains(probe.value("outcome").toString()), qPrintable(listed.describe()));
+    QCOMPARE(diagnosis.value("kind").toString(), QStringLiteral("diagnosis"));
+    QCOMPARE(diagnosis.value("outcome").toString(), doc.value("diagnosis").toObject().value("overall").toString());
+    // Linked by time: the checklist ran after the session.
+    QVERIFY(QDateTime::fromString(diagnosis.value("started").toString(), Qt::ISODateWithMs)
+            >= QDateTime::fromString(probe.value("started").toString(), Qt::ISODateWithMs).addMSecs(-1));
+
+    RUN(probeShown, {"history", "show", QString::number(probeId), "--json", "--history", db});
+    QVERIFY2(probeShown.exitCode == 0, qPrintable(probeShown.describe()));
+    JSON(probeRecord, probeShown);
+    QCOMPARE(probeRecord.value("result").toObject().value("capabilities").toArray(),
+             doc.value("capabilities").toArray());
+    QCOMPARE(probeRecord.value("transcript").toArray().size(), doc.value("transcript").toArray().size());
+    QCOMPARE(probeRecord.value("transcript").toArray().last().toObject().value("text").toString().left(3),
+             doc.value("transcript").toArray().last().toObject().value("text").toString().left(3));
+
+    RUN(diagnosisShown, {"history", "show", QString::number(diagnosisId), "--json", "--history", db});
+    QVERIFY2(diagnosisShown.exitCode == 0, qPrintable(diagnosisShown.describe()));
+    JSON(diagnosisRecord, diagnosisShown);
+    const QJsonObject result = diagnosisRecord.value("result").toObject();
+    QCOMPARE(result.value("probe_session_id").toInteger(), probeId);
+    QCOMPARE(result.value("checks").toArray().size(),
+             doc.value("diagnosis").toObject().value("checks").toArray().size());
+    RUN(diagnosisText, {"history", "show", QString::number(diagnosisId), "--history", db});
+    QVERIFY2(diagnosisText.out.contains("\nchecks\n") && diagnosisText.out.contains("TCP connect"),
+             qPrintable(diagnosisText.describe()));
+
+    RUN(onlyProbes, {"history", "--json", "--kind", "probe", "--history", db});
+    JSON_ARRAY(probes, onlyProbes);
+    QCOMPARE(idsOf(probes), QList<qint64>{probeId});
+}
+
+void TestCli::historyLastSearchAndFilters()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    const QString db = path(QStringLiteral("filters.sqlite"));
+    const QStringList base{"send", "--host", "127.0.0.1", "--port", QString::number(env.smtpPort), "--cafile",
+                           env.caFile, "--from", Sender, "--json", "--history", db};
+    QList<qint64> ids;
+    for (const QStringList &extra : {QStringList{"--to", Rcpt, "--subject", "alpha report"},
+                                     QStringList{"--to", Rcpt, "--subject", "bravo report"},
+                                     QStringList{"--to", Rcpt, "--subject", "charlie report"},
+                                     QStringList{"--to", env.refusedRcpt, "--subject", "delta report"}}) {
+        RUN(r, base + extra);
+        JSON(doc, r);
+        ids.append(doc.value("cli").toObject().value("history_id").toInteger());
+        QVERIFY2(ids.last() > 0, qPrintable(r.describe()));
+    }
+
+    // The ids listed, or {-1} when the command failed.
+    auto listIds = [&db](const QStringList &args) {
+        const Run r = runCli(QStringList{"history", "--json", "--history", db} + args);
+        const std::optional<QJsonArray> a = jsonArrayOf(r);
+        if (!r.finished || r.exitCode != 0 || !a)
+            return QList<qint64>{-1};
+        return idsOf(*a);
+    };
+    // Newest first.
+    QCOMPARE(listIds({}), (QList<qint64>{ids[3], ids[2], ids[1], ids[0]}));
+    QCOMPARE(listIds({"--last", "2"}), (QList<qint64>{ids[3], ids[2]}));
+    // Subject, error and transcript words.
+    QCOMPARE(listIds({"--search", "bravo"}), QList<qint64>{ids[1]});
+    QCOMPARE(listIds({"--search", "report"}).size(), 4);
+    QCOMPARE(listIds({"--search", env.refusedRcpt.section(u'@', 0, 0)}), QList<qint64>{ids[3]});
+    QCOMPARE(listIds({"--search", "nowhere-to-be-found"}), QList<qint64>{});
+    QCOMPARE(listIds({"--outcome", "rejected"}), QList<qint64>{ids[3]});
+    QCOMPARE(listIds({"--outcome", "accepted,rejected", "--last", "3"}), (QList<qint64>{ids[3], ids[2], ids[1]}));
+    QCOMPARE(listIds({"--server", QStringLiteral("127.0.0.1:%1").arg(env.smtpPort)}).size(), 4);
+    QCOMPARE(listIds({"--server", "192.0.2.1"}), QList<qint64>{});
+
+    RUN(text, {"history", "--last", "1", "--history", db});
+    QVERIFY2(text.exitCode == 0, qPrintable(text.describe()));
+    // The newest only (its error shown in place of the subject), and how many there are.
+    const QStringList rows = QString::fromUtf8(text.out).split(u'\n', Qt::SkipEmptyParts);
+    QVERIFY2(rows.size() == 3 && rows.at(1).trimmed().startsWith(QString::number(ids[3]) + u' ')
+                 && rows.at(1).contains(QStringLiteral("rejected")) && rows.at(1).contains(env.refusedRcpt)
+                 && rows.at(2).contains(QStringLiteral("the 1 newest of 4")),
+             qPrintable(text.describe()));
+
+    for (const QStringList &bad : {QStringList{"--last", "0"}, QStringList{"--last", "many"},
+                                   QStringList{"--outcome", "sideways"}, QStringList{"--kind", "postcard"},
+                                   QStringList{"show", "1", "--last", "2"}}) {
+        RUN(r, QStringList{"history", "--history", db} + bad);
+        QVERIFY2(r.exitCode == Cli::ExitUsage, qPrintable(bad.join(u' ') + u'\n' + r.describe()));
+        QVERIFY2(r.out.isEmpty(), qPrintable(r.describe()));
+        QVERIFY2(r.err.contains(bad.at(bad.size() - 2).toUtf8()), qPrintable(r.describe()));
+    }
+}
+
+void TestCli::noHistoryRecordsNothing()
+{
+    // A data folder of its own: nothing may appear in it.
+    const QString home = path(QStringLiteral("xdg-no-history"));
+    QVERIFY(QDir().mkpath(home));
+    const QMap<QString, QString> env{{QStringLiteral("XDG_DATA_HOME"), home}};
+    const quint16 port = closedPort();
+    QVERIFY(port != 0);
+    const QStringList send{"send", "--host", "127.0.0.1", "--port", QString::number(port), "--connect-timeout",
+                           "5000", "--from", Sender, "--to", Rcpt};
+    RUN(sent, send + QStringList{"--no-history", "--json"}, env);
+    QVERIFY2(sent.exitCode == Cli::ExitConnection, qPrintable(sent.describe()));
+    JSON(doc, sent);
+    QVERIFY(!doc.value("cli").toObject().contains("history_id"));
+    RUN(probed, QStringList{"probe", "--host", "127.0.0.1", "--port", QString::number(port), "--no-checklist",
+                            "--no-history"},
+        env);
+    QVERIFY2(probed.exitCode == Cli::ExitConnection, qPrintable(probed.describe()));
+    // Test mode talks to no server: nothing to record.
+    RUN(simulated, QStringList{"send", "--test", "--from", Sender, "--to", Rcpt}, env);
+    QVERIFY2(simulated.exitCode == 0, qPrintable(simulated.describe()));
+    // Reading the history creates nothing either.
+    RUN(listed, QStringList{"history", "--json"}, env);
+    QVERIFY2(listed.exitCode == 0, qPrintable(listed.describe()));
+    JSON_ARRAY(none, listed);
+    QVERIFY(none.isEmpty());
+    QCOMPARE(filesUnder(home), QStringList());
+
+    RUN(both, send + QStringList{"--no-history", "--history", path("x.sqlite")}, env);
+    QVERIFY2(both.exitCode == Cli::ExitUsage && both.err.contains("--no-history"), qPrintable(both.describe()));
+
+    // Without --no-history the same failed session is recorded.
+    RUN(recorded, send, env);
+    QVERIFY2(recorded.exitCode == Cli::ExitConnection, qPrintable(recorded.describe()));
+    QVERIFY2(!filesUnder(home).isEmpty(), qPrintable(recorded.describe()));
+    RUN(listedAgain, QStringList{"history", "--json"}, env);
+    JSON_ARRAY(one, listedAgain);
+    QCOMPARE(one.size(), 1);
+    QCOMPARE(one.first().toObject().value("outcome").toString(), QStringLiteral("failed"));
+    QCOMPARE(one.first().toObject().value("target").toString(), QStringLiteral("127.0.0.1:%1").arg(port));
+    QVERIFY(!one.first().toObject().value("error").toString().isEmpty());
+}
+
+void TestCli::historyFailuresAreClean()
+{
+    const quint16 port = closedPort();
+    QVERIFY(port != 0);
+    const QStringList send{"send", "--host", "127.0.0.1", "--port", QString::number(port), "--connect-timeout",
+                           "5000", "--from", Sender, "--to", Rcpt, "--json"};
+    const QString db = path(QStringLiteral("failures.sqlite"));
+    RUN(sent, send + QStringList{"--history", db});
+    QVERIFY2(sent.exitCode == Cli::ExitConnection, qPrintable(sent.describe()));
+    JSON(doc, sent);
+    const qint64 id = doc.value("cli").toObject().value("history_id").toInteger();
+    QVERIFY2(id > 0, qPrintable(sent.describe()));
+    RUN(shown, {"history", "show", QString::number(id), "--history", db});
+    QVERIFY2(shown.exitCode == 0, qPrintable(shown.describe()));
+    QVERIFY2(shown.out.contains("outcome    failed") && !shown.out.contains("error      (none)"),
+             qPrintable(shown.describe()));
+
+    // An unknown id: the usage code, one line naming it (and one pointing to --help).
+    const QString unknown = QString::number(id + 987654);
+    RUN(missing, {"history", "show", unknown, "--history", db});
+    QVERIFY2(missing.exitCode == Cli::ExitUsage, qPrintable(missing.describe()));
+    QVERIFY(missing.out.isEmpty());
+    QVERIFY2(missing.err.contains(unknown.toUtf8()), qPrintable(missing.describe()));
+    QVERIFY2(QString::fromUtf8(missing.err).trimmed().split(u'\n').size() <= 2, qPrintable(missing.describe()));
+    RUN(notANumber, {"history", "show", "abc", "--history", db});
+    QVERIFY2(notANumber.exitCode == Cli::ExitUsage && notANumber.err.contains("'abc'"),
+             qPrintable(notANumber.describe()));
+    RUN(noId, {"history", "show", "--history", db});
+    QVERIFY2(noId.exitCode == Cli::ExitUsage && noId.out.isEmpty(), qPrintable(noId.describe()));
+
+    // A database file that is not there is named, and not created by reading.
+    const QString absent = path(QStringLiteral("absent.sqlite"));
+    RUN(notThere, {"history", "--history", absent});
+    QVERIFY2(notThere.exitCode == Cli::ExitUsage && notThere.err.contains("absent.sqlite"),
+             qPrintable(notThere.describe()));
+    QVERIFY(!QFileInfo::exists(absent));
+    // A file that is not a database: the file and the cause.
+    QByteArray garbage;
+    while (garbage.size() < 8192)
+        garbage += "this is not an SQLite database\n";
+    writeFile(QStringLiteral("garbage.sqlite"), garbage);
+    RUN(damaged, {"history", "--history", path("garbage.sqlite")});
+    QVERIFY2(damaged.exitCode == Cli::ExitUsage, qPrintable(damaged.describe()));
+    QVERIFY2(damaged.out.isEmpty() && damaged.err.contains("garbage.sqlite"), qPrintable(damaged.describe()));
+
+    // A history that cannot be written is a warning: the session's own exit code
+    // and document stay as they are.
+    writeFile(QStringLiteral("a-file"), "not a folder\n");
+    RUN(unwritable, send + QStringList{"--history", path("a-file") + QStringLiteral("/history.sqlite")});
+    QVERIFY2(unwritable.exitCode == Cli::ExitConnection, qPrintable(unwritable.describe()));
+    QVERIFY2(unwritable.err.contains("warning") && unwritable.err.contains("not recorded"),
+             qPrintable(unwritable.describe()));
+    JSON(unwritableDoc, unwritable);
+    QCOMPARE(unwritableDoc.value("cli").toObject().value("exit_code").toInt(), int(Cli::ExitConnection));
+    QVERIFY(!unwritableDoc.value("cli").toObject().contains("history_id"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
