@@ -29,6 +29,7 @@
 #include <QPointer>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScopedValueRollback>
 #include <QSet>
 #include <QStyle>
 #include <QTabWidget>
@@ -268,7 +269,8 @@ struct ComposerWidget::Private
     bool emlUnedited = false;
     bool emlBodyShown = false;
     bool emlRecipientsMerged = false;
-    bool filling = false; // fields being set by openEml(): not an edit
+    bool filling = false;   // fields being set by openEml(): not an edit
+    bool restoring = false; // setState(): edits, but not the user's (no changed())
 
     // Why the address field cannot be used, or empty.
     QString fieldProblem(int field, QList<AddressListParser::Entry> *entries = nullptr) const
@@ -434,6 +436,8 @@ struct ComposerWidget::Private
             updateEmlNote();
         }
         validateTimer.start();
+        if (!restoring)
+            Q_EMIT q->changed();
     }
 
     void updateTabTitles()
@@ -843,6 +847,8 @@ bool ComposerWidget::openEml(const QString &path, QString *error)
     d->updateTabTitles();
     d->updateEmlNote();
     d->refresh();
+    if (!d->restoring)
+        Q_EMIT changed();
     return true;
 }
 
@@ -908,4 +914,135 @@ void ComposerWidget::addAttachment(const QString &path)
 void ComposerWidget::focusTo()
 {
     d->address[ToField]->setFocus(Qt::OtherFocusReason);
+}
+
+namespace {
+
+// The keys of state(), written once.
+namespace Key {
+const QString Headers = QStringLiteral("headers");
+const QString HeaderName = QStringLiteral("name");
+const QString HeaderValue = QStringLiteral("value");
+const QString Important = QStringLiteral("important");
+const QString ReadReceipt = QStringLiteral("readReceipt");
+const QString DeliveryReceipt = QStringLiteral("deliveryReceipt");
+const QString Attachments = QStringLiteral("attachments");
+const QString EmlPath = QStringLiteral("emlPath");
+const QString EmlUnedited = QStringLiteral("emlUnedited");
+const QString Subject = QStringLiteral("subject");
+const QString Text = QStringLiteral("text");
+const QString Html = QStringLiteral("html");
+} // namespace Key
+
+} // namespace
+
+QVariantMap ComposerWidget::state() const
+{
+    QVariantMap s;
+    for (int f = 0; f < AddressFieldCount; ++f)
+        s.insert(QString::fromLatin1(kFieldKeys[size_t(f)]), d->address[size_t(f)]->text());
+    s.insert(Key::Subject, d->subject->text());
+    s.insert(Key::Text, d->text->toPlainText());
+    s.insert(Key::Html, d->html->toPlainText());
+    QVariantList headers;
+    for (int r = 0; r < d->headers->rowCount(); ++r) {
+        const QTableWidgetItem *n = d->headers->item(r, 0);
+        const QTableWidgetItem *v = d->headers->item(r, 1);
+        const QString name = n ? n->text() : QString();
+        const QString value = v ? v->text() : QString();
+        if (name.isEmpty() && value.isEmpty())
+            continue; // an empty row just added: nothing to keep
+        headers.append(QVariantMap{{Key::HeaderName, name}, {Key::HeaderValue, value}});
+    }
+    s.insert(Key::Headers, headers);
+    s.insert(Key::Important, d->important->isChecked());
+    s.insert(Key::ReadReceipt, d->readReceipt->isChecked());
+    s.insert(Key::DeliveryReceipt, d->deliveryReceipt->isChecked());
+    QStringList paths;
+    for (int i = 0; i < d->attachments->topLevelItemCount(); ++i)
+        paths.append(d->attachments->topLevelItem(i)->data(0, Qt::UserRole).toString());
+    s.insert(Key::Attachments, paths);
+    if (d->eml) {
+        s.insert(Key::EmlPath, d->eml->path());
+        s.insert(Key::EmlUnedited, d->emlUnedited);
+    }
+    return s;
+}
+
+QStringList ComposerWidget::setState(const QVariantMap &state)
+{
+    QStringList notRestored;
+    const QScopedValueRollback<bool> restoring(d->restoring, true);
+
+    // Start from an empty composer: nothing of the previous message survives.
+    d->eml.reset();
+    d->emlUnedited = false;
+    d->emlBodyShown = false;
+    d->emlRecipientsMerged = false;
+    d->bodyNote->clear();
+    d->updateEmlNote();
+
+    const QString emlPath = state.value(Key::EmlPath).toString();
+    if (!emlPath.isEmpty()) {
+        QString error;
+        if (!openEml(emlPath, &error)) {
+            notRestored.append(tr("the opened message file %1 (%2): the fields are restored, its body and "
+                                  "attachments are not")
+                                       .arg(emlPath, error));
+        } else if (state.value(Key::EmlUnedited).toBool()) {
+            // The file is the message, byte for byte, as before.
+            return notRestored;
+        }
+    }
+
+    for (int f = 0; f < AddressFieldCount; ++f)
+        d->address[size_t(f)]->setText(state.value(QString::fromLatin1(kFieldKeys[size_t(f)])).toString());
+    d->subject->setText(state.value(Key::Subject).toString());
+    d->text->setPlainText(state.value(Key::Text).toString());
+    d->html->setPlainText(state.value(Key::Html).toString());
+    d->important->setChecked(state.value(Key::Important).toBool());
+    d->readReceipt->setChecked(state.value(Key::ReadReceipt).toBool());
+    d->deliveryReceipt->setChecked(state.value(Key::DeliveryReceipt).toBool());
+    d->headers->setRowCount(0);
+    for (const QVariant &h : state.value(Key::Headers).toList()) {
+        const QVariantMap m = h.toMap();
+        d->addHeaderRow(m.value(Key::HeaderName).toString(), m.value(Key::HeaderValue).toString());
+    }
+    d->attachments->clear();
+    for (const QString &path : state.value(Key::Attachments).toStringList()) {
+        // Kept in the list even when gone: problem() then names it and Send stays
+        // disabled, rather than a message going out without it.
+        const QFileInfo fi(path);
+        if (!fi.isFile() || !fi.isReadable())
+            notRestored.append(tr("the attachment %1 is missing").arg(QDir::toNativeSeparators(path)));
+        d->addAttachment(path);
+    }
+    if (d->eml && d->emlUnedited) {
+        // The fields matched the file, so nothing counted as an edit; but the
+        // state says the message was composed from the fields.
+        d->emlUnedited = false;
+        d->updateEmlNote();
+    }
+    d->updateTabTitles();
+    d->refresh();
+    return notRestored;
+}
+
+std::shared_ptr<OutgoingMessage> ComposerWidget::messageFromState(const QVariantMap &state, QString *problem)
+{
+    ComposerWidget hidden;
+    const QStringList notRestored = hidden.setState(state);
+    QString why;
+    std::shared_ptr<OutgoingMessage> message = hidden.buildMessage(&why);
+    if (!message && problem)
+        *problem = why;
+    // A message that builds while something was lost (an opened file that is
+    // gone) would not be the message the user meant: refuse it.
+    if (message && !notRestored.isEmpty() && !state.value(Key::EmlPath).toString().isEmpty()
+        && !hidden.d->eml) {
+        if (problem)
+            *problem = notRestored.join(QStringLiteral("; "));
+        return nullptr;
+    }
+    return message;
 }

@@ -8,6 +8,8 @@
 
 #include "client/outgoingmessage.h"
 
+#include <QStringList>
+#include <QVariantMap>
 #include <QWidget>
 #include <memory>
 
@@ -39,7 +41,26 @@ public:
     void addAttachment(const QString &path);
     void focusTo();
 
+    // The whole composer as data, for drafts and the outbox (JSON-friendly):
+    // "from", "to", "cc", "bcc", "subject", "text", "html" (strings), "headers"
+    // (list of {name, value}), "important", "readReceipt", "deliveryReceipt"
+    // (bools), "attachments" (absolute paths), and when a .eml was opened
+    // "emlPath" and "emlUnedited" (true: the file itself is what would be sent).
+    [[nodiscard]] QVariantMap state() const;
+    // Puts a state() back (an empty map clears the composer). Attachments are
+    // restored by path; returns what could not be restored as it was, in words
+    // (a missing attachment, an opened file that is gone), empty when all came
+    // back. Does not emit changed(): the state is what was saved.
+    QStringList setState(const QVariantMap &state);
+    // The message a state() describes, or nullptr and *problem; made the same way
+    // Send makes it (needs a QApplication: a hidden composer does the work).
+    [[nodiscard]] static std::shared_ptr<OutgoingMessage> messageFromState(const QVariantMap &state,
+                                                                           QString *problem);
+
 Q_SIGNALS:
+    // Any edit by the user (typing, attachments, headers, options, opening a
+    // file); not emitted by setState().
+    void changed();
     // Emitted when problem() changes (empty: the message is complete).
     void problemChanged(const QString &problem);
 

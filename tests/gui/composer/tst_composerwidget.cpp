@@ -10,12 +10,14 @@
 #include <QCheckBox>
 #include <QDropEvent>
 #include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -113,6 +115,13 @@ private Q_SLOTS:
     void fitsSmallScreen();
     void errorColoursReadable_data();
     void errorColoursReadable();
+    void stateRoundTrip_data();
+    void stateRoundTrip();
+    void stateOfOpenedEml_data();
+    void stateOfOpenedEml();
+    void stateNamesMissingAttachment();
+    void changedOnEditsOnly();
+    void messageFromStateBuildsTheSameMessage();
 
 private:
     QTemporaryDir m_dir;
@@ -693,6 +702,215 @@ void TestComposerWidget::errorColoursReadable()
     const QColor tinted = edit->palette().color(QPalette::Base);
     QVERIFY(tinted != base);
     QVERIFY(contrast(edit->palette().color(QPalette::Text), tinted) >= 4.5);
+}
+
+void TestComposerWidget::stateRoundTrip_data()
+{
+    // Each row sets one part of the composer beyond the basic fields; the state
+    // of a second composer restored from the first's must be the same, field by
+    // field, and build the same message.
+    QTest::addColumn<QString>("part");
+    QTest::addRow("plain fields") << QString();
+    QTest::addRow("cc and bcc") << QStringLiteral("cc");
+    QTest::addRow("html body") << QStringLiteral("html");
+    QTest::addRow("custom headers") << QStringLiteral("headers");
+    QTest::addRow("priority and receipts") << QStringLiteral("options");
+    QTest::addRow("attachments") << QStringLiteral("attachments");
+}
+
+void TestComposerWidget::stateRoundTrip()
+{
+    QFETCH(QString, part);
+    ComposerWidget a;
+    fillValid(a);
+    QStringList files;
+    if (part == u"cc") {
+        a.setField(QStringLiteral("cc"), QStringLiteral("carol@example.org"));
+        a.setField(QStringLiteral("bcc"), QStringLiteral("\"Doe, John\" <john@example.org>"));
+    } else if (part == u"html") {
+        a.setField(QStringLiteral("html"), QStringLiteral("<p>Hi <b>Bob</b></p>"));
+    } else if (part == u"headers") {
+        a.findChild<QPushButton *>(QStringLiteral("addHeaderButton"))->click();
+        auto *table = a.findChild<QTableWidget *>(QStringLiteral("customHeaders"));
+        table->item(0, 0)->setText(QStringLiteral("X-Mailer"));
+        table->item(0, 1)->setText(QStringLiteral("SMTP Scope test"));
+        a.findChild<QPushButton *>(QStringLiteral("addHeaderButton"))->click();
+        table->item(1, 0)->setText(QStringLiteral("X-Second"));
+        table->item(1, 1)->setText(QStringLiteral("two"));
+    } else if (part == u"options") {
+        a.findChild<QCheckBox *>(QStringLiteral("importantCheck"))->setChecked(true);
+        a.findChild<QCheckBox *>(QStringLiteral("readReceiptCheck"))->setChecked(true);
+        a.findChild<QCheckBox *>(QStringLiteral("deliveryReceiptCheck"))->setChecked(true);
+    } else if (part == u"attachments") {
+        for (const char *name : {"one.txt", "two.bin"}) {
+            const QString path = m_dir.filePath(QString::fromLatin1(name));
+            QVERIFY(writeFile(path, QByteArray("content of ") + name));
+            a.addAttachment(path);
+            files.append(QFileInfo(path).absoluteFilePath());
+        }
+    }
+    const QVariantMap state = a.state();
+    for (const char *key : {"from", "to", "cc", "bcc", "subject", "text", "html", "headers", "important",
+                            "readReceipt", "deliveryReceipt", "attachments"})
+        QVERIFY2(state.contains(QString::fromLatin1(key)), key);
+    QCOMPARE(state.value(QStringLiteral("attachments")).toStringList(), files);
+    QVERIFY(!state.contains(QStringLiteral("emlPath")));
+
+    ComposerWidget b;
+    QSignalSpy changed(&b, &ComposerWidget::changed);
+    QCOMPARE(b.setState(state), QStringList());
+    QCOMPARE(changed.size(), 0); // restoring is not an edit
+    QCOMPARE(b.state(), state);
+    QCOMPARE(b.problem(), QString());
+    // The same message: same headers and body (Date and Message-ID aside).
+    const auto ma = std::dynamic_pointer_cast<Message>(a.buildMessage(nullptr));
+    const auto mb = std::dynamic_pointer_cast<Message>(b.buildMessage(nullptr));
+    QVERIFY(ma && mb);
+    QCOMPARE(mb->envelopeRecipients(), ma->envelopeRecipients());
+    // Whole messages compared, with what differs by design made equal: Date,
+    // Message-ID and the random MIME boundaries (RFC 2046 5.1.1).
+    auto normalise = [](QByteArray bytes) {
+        static const QRegularExpression boundaryRe(QStringLiteral("boundary=\"([^\"]+)\""));
+        auto it = boundaryRe.globalMatch(QString::fromLatin1(bytes));
+        for (int n = 0; it.hasNext(); ++n)
+            bytes.replace(it.next().captured(1).toLatin1(), "BOUNDARY" + QByteArray::number(n));
+        QList<QByteArray> lines = bytes.split('\n');
+        lines.removeIf([](const QByteArray &l) {
+            return l.toLower().startsWith("date:") || l.toLower().startsWith("message-id:");
+        });
+        return lines;
+    };
+    const QByteArray bytesA = ma->toBytes();
+    const QByteArray bytesB = mb->toBytes();
+    QCOMPARE(normalise(bytesB), normalise(bytesA));
+    if (part == u"options")
+        QCOMPARE(headerValue(headerLines(bytesB), QStringLiteral("Importance")).toLower(), QStringLiteral("high"));
+    if (part == u"headers")
+        QCOMPARE(headerValue(headerLines(bytesB), QStringLiteral("X-Second")), QStringLiteral("two"));
+
+    // An empty state clears everything.
+    b.setState({});
+    QCOMPARE(b.state().value(QStringLiteral("subject")).toString(), QString());
+    QCOMPARE(b.state().value(QStringLiteral("attachments")).toStringList(), QStringList());
+    QCOMPARE(b.state().value(QStringLiteral("headers")).toList().size(), 0);
+    QVERIFY(!b.problem().isEmpty());
+}
+
+void TestComposerWidget::stateOfOpenedEml_data()
+{
+    QTest::addColumn<bool>("edit");
+    QTest::addRow("opened, unedited: the file is sent") << false;
+    QTest::addRow("opened, then edited: composed from the fields") << true;
+}
+
+void TestComposerWidget::stateOfOpenedEml()
+{
+    QFETCH(bool, edit);
+    const QByteArray eml = "From: Alice <alice@example.org>\r\n"
+                           "To: bob@example.org\r\n"
+                           "Subject: Kept as it is\r\n"
+                           "X-Original: yes\r\n"
+                           "Content-Type: text/plain; charset=utf-8\r\n"
+                           "\r\n"
+                           "Body\r\n";
+    const QString path = m_dir.filePath(QStringLiteral("state.eml"));
+    QVERIFY(writeFile(path, eml));
+    ComposerWidget a;
+    QString error;
+    QVERIFY2(a.openEml(path, &error), qPrintable(error));
+    if (edit)
+        a.setField(QStringLiteral("subject"), QStringLiteral("Edited subject"));
+    const QVariantMap state = a.state();
+    QCOMPARE(state.value(QStringLiteral("emlPath")).toString(), QFileInfo(path).absoluteFilePath());
+    QCOMPARE(state.value(QStringLiteral("emlUnedited")).toBool(), !edit);
+
+    ComposerWidget b;
+    QCOMPARE(b.setState(state), QStringList());
+    QCOMPARE(b.state(), state);
+    const auto built = b.buildMessage(nullptr);
+    QVERIFY(built);
+    // Unedited: the file itself (EmlMessage); edited: a Message from the fields.
+    QCOMPARE(bool(std::dynamic_pointer_cast<EmlMessage>(built)), !edit);
+    QCOMPARE(bool(std::dynamic_pointer_cast<Message>(built)), edit);
+    if (edit)
+        QCOMPARE(headerValue(headerLines(std::dynamic_pointer_cast<Message>(built)->toBytes()),
+                             QStringLiteral("Subject")),
+                 QStringLiteral("Edited subject"));
+
+    // The file gone: named, and an unedited state builds nothing silently different.
+    QVERIFY(QFile::remove(path));
+    ComposerWidget c;
+    const QStringList lost = c.setState(state);
+    QCOMPARE(lost.size(), 1);
+    QVERIFY2(lost.first().contains(QStringLiteral("state.eml")), qPrintable(lost.first()));
+    QString problem;
+    if (!edit) {
+        QVERIFY(!ComposerWidget::messageFromState(state, &problem));
+        QVERIFY2(problem.contains(QStringLiteral("state.eml")), qPrintable(problem));
+    }
+}
+
+void TestComposerWidget::stateNamesMissingAttachment()
+{
+    const QString kept = m_dir.filePath(QStringLiteral("kept.txt"));
+    const QString gone = m_dir.filePath(QStringLiteral("gone.txt"));
+    QVERIFY(writeFile(kept, "kept"));
+    QVERIFY(writeFile(gone, "gone"));
+    ComposerWidget a;
+    fillValid(a);
+    a.addAttachment(kept);
+    a.addAttachment(gone);
+    const QVariantMap state = a.state();
+    QVERIFY(QFile::remove(gone));
+
+    ComposerWidget b;
+    const QStringList lost = b.setState(state);
+    QCOMPARE(lost.size(), 1);
+    QVERIFY2(lost.first().contains(QStringLiteral("gone.txt")), qPrintable(lost.first()));
+    // Both are listed; the missing one keeps Send disabled with its name.
+    QCOMPARE(b.state().value(QStringLiteral("attachments")).toStringList().size(), 2);
+    QVERIFY2(b.problem().contains(QStringLiteral("gone.txt")), qPrintable(b.problem()));
+    QString problem;
+    QVERIFY(!ComposerWidget::messageFromState(state, &problem));
+    QVERIFY2(problem.contains(QStringLiteral("gone.txt")), qPrintable(problem));
+}
+
+void TestComposerWidget::changedOnEditsOnly()
+{
+    ComposerWidget c;
+    c.show();
+    QSignalSpy changed(&c, &ComposerWidget::changed);
+    QTest::keyClicks(c.findChild<QLineEdit *>(QStringLiteral("subjectEdit")), QStringLiteral("Hi"));
+    QCOMPARE(changed.size(), 2);
+    QTest::keyClicks(c.findChild<QPlainTextEdit *>(QStringLiteral("textEdit")), QStringLiteral("x"));
+    QCOMPARE(changed.size(), 3);
+    c.findChild<QCheckBox *>(QStringLiteral("importantCheck"))->click();
+    QCOMPARE(changed.size(), 4);
+    const QString path = m_dir.filePath(QStringLiteral("changed.txt"));
+    QVERIFY(writeFile(path, "x"));
+    c.addAttachment(path);
+    QCOMPARE(changed.size(), 5);
+    c.setState(c.state());
+    QCOMPARE(changed.size(), 5);
+}
+
+void TestComposerWidget::messageFromStateBuildsTheSameMessage()
+{
+    ComposerWidget a;
+    fillValid(a);
+    a.setField(QStringLiteral("html"), QStringLiteral("<p>Hi</p>"));
+    QString problem;
+    const auto fromState = std::dynamic_pointer_cast<Message>(ComposerWidget::messageFromState(a.state(), &problem));
+    QVERIFY2(fromState, qPrintable(problem));
+    const auto direct = std::dynamic_pointer_cast<Message>(a.buildMessage(nullptr));
+    QCOMPARE(fromState->envelopeSender(), direct->envelopeSender());
+    QCOMPARE(headerValue(headerLines(fromState->toBytes()), QStringLiteral("Subject")), QStringLiteral("Hello"));
+    QVERIFY(fromState->toBytes().contains("<p>Hi</p>"));
+    // An incomplete state: no message, the problem named as Send would name it.
+    QVariantMap bad = a.state();
+    bad.insert(QStringLiteral("to"), QStringLiteral("bob@"));
+    QVERIFY(!ComposerWidget::messageFromState(bad, &problem));
+    QVERIFY2(problem.startsWith(QStringLiteral("To:")), qPrintable(problem));
 }
 
 QTEST_MAIN(TestComposerWidget)
