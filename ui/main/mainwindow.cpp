@@ -8,12 +8,18 @@
 #include "connection/profilestore.h"
 #include "diagnose/diagnoseview.h"
 #include "diagnostics/replyexplainer.h"
+#include "diagnostics/diagnosticreport.h"
+#include "history/historyview.h"
 #include "live/liveviews.h"
 #include "mime/emlmessage.h"
+#include "outbox/outboxpanel.h"
 #include "sendcontroller.h"
+#include "store/historystore.h"
 
 #include <QAction>
 #include <QCloseEvent>
+#include <QDir>
+#include <QFileInfo>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -41,6 +47,24 @@ QString humanBytes(double n)
         ++u;
     }
     return QStringLiteral("%1 %2").arg(n, 0, 'f', u == 0 ? 0 : 1).arg(QLatin1String(units[u]));
+}
+
+// Settings keys of this part, written once (the drafts' and the outbox's are
+// with DraftKeeper and OutboxController).
+const QString HistoryPathKey = QStringLiteral("history/path");
+// The bytes of the message as sent, for the history (.eml), when small enough.
+QByteArray messageBytes(const OutgoingMessage *message)
+{
+    if (!message)
+        return {};
+    const qint64 size = message->size(BodyOptions{});
+    if (size < 0 || size > Store::HistoryStore::maxMessageBytes)
+        return {};
+    std::unique_ptr<QIODevice> body = message->openBody(BodyOptions{});
+    if (!body)
+        return {};
+    QByteArray bytes = body->read(Store::HistoryStore::maxMessageBytes + 1);
+    return bytes.size() > Store::HistoryStore::maxMessageBytes ? QByteArray() : bytes;
 }
 
 } // namespace
@@ -77,6 +101,10 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent) : QMainWindow(paren
     m_tabs->addTab(m_warnings, QStringLiteral("&Warnings"));
     m_tabs->addTab(m_results, QStringLiteral("&Result"));
     m_tabs->addTab(m_capturePanel, QStringLiteral("&Capture"));
+    m_outbox = new OutboxPanel(this);
+    m_tabs->addTab(m_outbox, QStringLiteral("&Outbox (0)"));
+    m_tabs->setTabToolTip(m_tabs->indexOf(m_outbox),
+                          QStringLiteral("Messages whose send failed, waiting for a retry"));
     connect(m_warnings, &WarningsPanel::countChanged, this, [this](int n) {
         m_tabs->setTabText(m_tabs->indexOf(m_warnings),
                            n > 0 ? QStringLiteral("&Warnings (%1)").arg(n) : QStringLiteral("&Warnings"));
@@ -110,6 +138,11 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent) : QMainWindow(paren
     auto *top = new QWidget(this);
     auto *topLayout = new QVBoxLayout(top);
     topLayout->setContentsMargins(0, 0, 0, 0);
+    // Drafts: the composer autosaved, the one a crashed run left offered in a bar.
+    m_drafts = new DraftKeeper(
+        m_settings, m_composer, [this] { return m_connection->profile().name; }, AutosaveMs, this);
+    connect(m_drafts, &DraftKeeper::statusMessage, m_status, &QLabel::setText);
+    topLayout->addWidget(m_drafts->buildBar(top));
     topLayout->addWidget(m_composer, 1);
     topLayout->addLayout(bar);
 
@@ -133,6 +166,32 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent) : QMainWindow(paren
     m_pages->setTabToolTip(0, QStringLiteral("Compose and send a message; the session views below"));
     m_pages->setTabToolTip(1, QStringLiteral("Check the server of the current connection step by step (Ctrl+D)"));
     setCentralWidget(m_pages);
+    connect(m_drafts, &DraftKeeper::restored, this, [this] {
+        m_outboxControl->forgetComposerItem();
+        m_pages->setCurrentIndex(0);
+    });
+
+    // Outbox: its retries go through the same send path as the composer's sends.
+    m_outboxControl = new OutboxController(
+        m_settings, m_outbox, m_drafts, m_controller, m_profiles, m_connection,
+        [this](const std::shared_ptr<OutgoingMessage> &message, const ConnectionProfile &profile, qint64 outboxId,
+               const QVariantMap &state, QString *error) {
+            PendingSend pending;
+            pending.origin = SendOrigin::Outbox;
+            pending.outboxId = outboxId;
+            pending.state = state;
+            pending.profileName = profile.name;
+            return startSending(message, profile, std::move(pending), error);
+        },
+        this);
+    connect(m_outboxControl, &OutboxController::statusMessage, m_status, &QLabel::setText);
+    connect(m_outboxControl, &OutboxController::statusAppended, this,
+            [this](const QString &text) { m_status->setText(m_status->text() + text); });
+    connect(m_outboxControl, &OutboxController::countChanged, this, [this](int n) {
+        m_tabs->setTabText(m_tabs->indexOf(m_outbox), QStringLiteral("&Outbox (%1)").arg(n));
+    });
+    connect(m_outboxControl, &OutboxController::composerLoaded, this, [this] { m_pages->setCurrentIndex(0); });
+    openHistory(); // the History page, the outbox's items, the draft offer
     connect(m_connection, &ConnectionPanel::profileChanged, this,
             [this] { m_diagnose->setProfile(m_connection->profile()); });
 
@@ -148,6 +207,25 @@ MainWindow::MainWindow(QSettings *settings, QWidget *parent) : QMainWindow(paren
     connect(m_controller, &SendController::progress, this, &MainWindow::onProgress);
     connect(m_controller, &SendController::finished, this, &MainWindow::onFinished);
     connect(m_capturePanel, &CapturePanel::resendRequested, this, &MainWindow::resend);
+    // Samples carry the client's socket totals (the last one its final ones):
+    // the usage kept with the session.
+    connect(m_controller, &SendController::sample, this, [this](qint64 ms, qint64 sent, qint64 received) {
+        m_lastUsage = {{QStringLiteral("bytes_sent"), sent},
+                       {QStringLiteral("bytes_recv"), received},
+                       {QStringLiteral("elapsed_ms"), ms}};
+    });
+    connect(m_diagnose, &DiagnoseView::finished, this, [this] {
+        if (!m_store)
+            return;
+        Store::SessionRecord record = Store::recordFromReport(m_diagnose->report());
+        record.source = QStringLiteral("window");
+        record.profile = m_connection->profile().name;
+        QString error;
+        if (m_store->add(record, &error) == 0)
+            m_status->setText(QStringLiteral("The diagnosis was not stored in the history: %1").arg(error));
+        refreshHistory();
+    });
+
 
     buildMenus();
     statusBar()->hide(); // the send bar carries the status
@@ -199,7 +277,8 @@ void MainWindow::buildMenus()
                                                     {QStringLiteral("Throughput"), m_chart},
                                                     {QStringLiteral("Warnings"), m_warnings},
                                                     {QStringLiteral("Result"), m_results},
-                                                    {QStringLiteral("Capture"), m_capturePanel}};
+                                                    {QStringLiteral("Capture"), m_capturePanel},
+                                                    {QStringLiteral("Outbox"), m_outbox}};
     for (int i = 0; i < views.size(); ++i) {
         QWidget *view = views.at(i).second;
         go->addAction(views.at(i).first, QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)), this,
@@ -249,7 +328,13 @@ void MainWindow::send()
         return;
     QString problem;
     std::shared_ptr<OutgoingMessage> message = m_composer->buildMessage(&problem);
-    if (!message || !startSending(message, &problem))
+    const ConnectionProfile profile = m_connection->profile();
+    PendingSend pending;
+    pending.origin = SendOrigin::Composer;
+    pending.outboxId = m_outboxControl->composerItem();
+    pending.state = m_composer->state();
+    pending.profileName = profile.name;
+    if (!message || !startSending(message, profile, std::move(pending), &problem))
         m_status->setText(problem);
 }
 
@@ -257,13 +342,23 @@ void MainWindow::resend(const QString &emlPath)
 {
     QString problem;
     std::shared_ptr<OutgoingMessage> message = EmlMessage::load(emlPath, &problem);
-    if (!message || m_controller->isBusy() || !startSending(message, &problem))
+    const ConnectionProfile profile = m_connection->profile();
+    PendingSend pending;
+    pending.origin = SendOrigin::Resend;
+    // The file as it is: what the composer's state holds for an opened, unedited .eml.
+    pending.state = {{QStringLiteral("emlPath"), QFileInfo(emlPath).absoluteFilePath()},
+                     {QStringLiteral("emlUnedited"), true}};
+    pending.profileName = profile.name;
+    if (!message || m_controller->isBusy() || !startSending(message, profile, std::move(pending), &problem))
         m_status->setText(problem.isEmpty() ? QStringLiteral("A send is already in progress.") : problem);
 }
 
-bool MainWindow::startSending(const std::shared_ptr<OutgoingMessage> &message, QString *error)
+bool MainWindow::startSending(const std::shared_ptr<OutgoingMessage> &message, const ConnectionProfile &profile,
+                              PendingSend pending, QString *error)
 {
-    if (const QString problem = m_connection->problem(); !problem.isEmpty()) {
+    const QString problem =
+        profile == m_connection->profile() ? m_connection->problem() : profile.validationProblem();
+    if (!problem.isEmpty()) {
         *error = QStringLiteral("Connection: ") + problem;
         return false;
     }
@@ -273,9 +368,12 @@ bool MainWindow::startSending(const std::shared_ptr<OutgoingMessage> &message, Q
     m_warnings->clear();
     m_results->clear();
     m_progress->setValue(0);
-    const ConnectionProfile profile = m_connection->profile();
+    m_lastUsage.clear();
     if (!m_controller->start(profile, message, error))
         return false;
+    pending.message = message;
+    pending.user = profile.user;
+    m_pending = std::move(pending);
     m_tabs->setCurrentWidget(m_transcript);
     m_status->setText(QStringLiteral("Connecting to %1:%2...").arg(profile.host).arg(profile.port));
     return true;
@@ -387,6 +485,8 @@ void MainWindow::onProgress(qint64 sent, qint64 total, double bytesPerSecond)
 
 void MainWindow::onFinished(const SendResult &result)
 {
+    qint64 sessionId = 0;
+    recordSend(result, &sessionId);
     m_results->showResult(result);
     m_transcript->showOutcome(result);
     m_warnings->appendText(result.warnings);
@@ -415,6 +515,11 @@ void MainWindow::onFinished(const SendResult &result)
         m_status->setText(text);
         m_tabs->setCurrentWidget(m_transcript);
     }
+    m_outboxControl->fileOutcome(result, sessionId, m_pending.origin, m_pending.outboxId, m_pending.state,
+                                 m_pending.profileName);
+    m_pending = {};
+    refreshHistory();
+    m_outboxControl->sendFinished();
 }
 
 void MainWindow::openEml()
@@ -426,6 +531,8 @@ void MainWindow::openEml()
     QString error;
     if (!m_composer->openEml(path, &error))
         QMessageBox::warning(this, QStringLiteral("Open message"), error);
+    else
+        m_outboxControl->forgetComposerItem(); // another message now
 }
 
 void MainWindow::saveEml()
@@ -464,8 +571,129 @@ void MainWindow::exportEvents()
 void MainWindow::closeEvent(QCloseEvent *event)
 {
     m_controller->cancel();
+    // The composer kept as a draft unless empty, sent or in the outbox; the
+    // clean-exit mark written.
+    m_drafts->keepOnClose();
     m_settings->setValue(QStringLiteral("window/geometry"), saveGeometry());
     m_settings->setValue(QStringLiteral("window/state"), saveState());
     m_settings->setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
+    m_settings->sync();
     QMainWindow::closeEvent(event);
+}
+
+// History, drafts and outbox (issue 8)
+// ------------------------------------
+
+void MainWindow::openHistory()
+{
+    // Tests and portable setups point "history/path" elsewhere; the default is
+    // the data folder (XDG_DATA_HOME honoured).
+    const QString path = m_settings->value(HistoryPathKey, Store::HistoryStore::defaultPath()).toString();
+    auto store = std::make_unique<Store::HistoryStore>();
+    QString error;
+    if (!store->open(path, &error)) {
+        // Everything else works without it: say so where the user looks.
+        m_status->setText(QStringLiteral("History is off: %1").arg(error));
+        auto *note = new QLabel(QStringLiteral("The history database could not be opened, so sessions, drafts "
+                                               "and the outbox are not kept.\n%1")
+                                    .arg(error),
+                                this);
+        note->setAccessibleName(QStringLiteral("History unavailable"));
+        note->setWordWrap(true);
+        note->setAlignment(Qt::AlignCenter);
+        note->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        m_pages->addTab(note, QStringLiteral("&History"));
+        m_outboxControl->setStore(nullptr);
+        return;
+    }
+    m_store = std::move(store);
+    m_drafts->setStore(m_store.get());
+    m_outboxControl->setStore(m_store.get());
+    m_history = new HistoryView(m_store.get(), m_settings, this);
+    m_pages->addTab(m_history, QStringLiteral("&History"));
+    m_pages->setTabToolTip(m_pages->indexOf(m_history),
+                           QStringLiteral("Every stored send and diagnosis: read, search, compare, export"));
+    connect(m_history, &HistoryView::retentionChanged, this, [this](const Store::Retention &retention) {
+        QString why;
+        if (m_store->prune(retention, &why) < 0 || !why.isEmpty())
+            m_status->setText(QStringLiteral("History pruning failed: %1").arg(why));
+        refreshHistory();
+    });
+    // Once at start, so the file stays bounded even when the window runs rarely.
+    QString why;
+    m_store->prune(m_history->retention(), &why);
+    if (!why.isEmpty())
+        m_status->setText(QStringLiteral("History pruning failed: %1").arg(why));
+    refreshHistory();
+    m_outboxControl->refresh();
+    m_drafts->offerAtStart();
+}
+
+void MainWindow::refreshHistory()
+{
+    if (m_history)
+        m_history->refresh();
+}
+
+void MainWindow::recordSend(const SendResult &result, qint64 *sessionId)
+{
+    *sessionId = 0;
+    if (!m_store)
+        return;
+    Store::SessionRecord record = Store::recordFromSend(result, Store::SessionKind::Send, m_lastUsage,
+                                                        messageBytes(m_pending.message.get()));
+    record.source = QStringLiteral("window");
+    record.profile = m_pending.profileName;
+    record.user = m_pending.user;
+    // What the result cannot say (a send that failed before MAIL has no
+    // envelope in it): the message's own subject and envelope.
+    record.subject = m_pending.state.value(QStringLiteral("subject")).toString();
+    if (const auto *eml = dynamic_cast<const EmlMessage *>(m_pending.message.get()); eml && record.subject.isEmpty())
+        record.subject = eml->subject();
+    if (m_pending.message) {
+        record.from = m_pending.message->envelopeSender();
+        if (record.recipients.isEmpty())
+            record.recipients = m_pending.message->envelopeRecipients();
+    }
+    QString error;
+    *sessionId = m_store->add(record, &error);
+    if (*sessionId == 0)
+        qWarning("the send was not stored in the history: %s", qPrintable(error));
+}
+
+// The draft and outbox slots, kept on the window for its menus and tests.
+
+bool MainWindow::saveDraft()
+{
+    return m_drafts->save();
+}
+
+void MainWindow::restoreOfferedDraft()
+{
+    m_drafts->restoreOffered();
+}
+
+void MainWindow::discardOfferedDraft()
+{
+    m_drafts->discardOffered();
+}
+
+void MainWindow::retryOutboxItem(qint64 id)
+{
+    m_outboxControl->retry(id);
+}
+
+void MainWindow::editOutboxItem(qint64 id)
+{
+    m_outboxControl->edit(id);
+}
+
+void MainWindow::discardOutboxItem(qint64 id)
+{
+    m_outboxControl->discard(id);
+}
+
+void MainWindow::retryAllOutboxItems()
+{
+    m_outboxControl->retryAll();
 }

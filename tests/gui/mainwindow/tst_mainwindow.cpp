@@ -3,6 +3,8 @@
 // Checks that the live views fill during a send, that the window keeps
 // responding while the engine waits on the network, that Cancel stops at once,
 // and that an invalid address keeps Send disabled with the reason shown.
+// Issue 8: every send and diagnosis lands in the history database; a failed
+// send waits in the outbox and leaves it only once a server accepted it.
 
 #include "testservers.h"
 #include "capture/captureserver.h"
@@ -11,10 +13,13 @@
 #include "composer/composerwidget.h"
 #include "connection/connectionpanel.h"
 #include "diagnose/diagnoseview.h"
+#include "history/historyview.h"
 #include "live/eventlogmodel.h"
 #include "live/liveviews.h"
 #include "main/mainwindow.h"
 #include "main/sendcontroller.h"
+#include "outbox/outboxpanel.h"
+#include "store/historystore.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -22,7 +27,9 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QTabWidget>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -31,12 +38,31 @@ namespace {
 
 const QString Sender = QStringLiteral("tester@example.test");
 
-// The window's settings and captured messages live in a folder of the test's
-// own, never the user's.
+// The window's settings, captured messages and history live in a folder of the
+// test's own, never the user's.
 QSettings &isolated(QSettings &settings, const QTemporaryDir &dir)
 {
     settings.setValue(QStringLiteral("capture/folder"), dir.filePath(QStringLiteral("capture")));
+    settings.setValue(QStringLiteral("history/path"), dir.filePath(QStringLiteral("history.sqlite")));
     return settings;
+}
+
+// A loopback port nobody listens on: bound, then released.
+quint16 closedPort()
+{
+    QTcpServer probe;
+    if (!probe.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    const quint16 port = probe.serverPort();
+    probe.close();
+    return port;
+}
+
+QList<Store::SessionSummary> sessions(Store::HistoryStore *store, std::optional<Store::SessionKind> kind = {})
+{
+    Store::SessionFilter filter;
+    filter.kind = kind;
+    return store->list(filter); // newest first
 }
 
 struct Window
@@ -95,6 +121,13 @@ class TestMainWindow : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void initTestCase();
+    void historyPageAndStoreOpen();
+    void unusableHistoryPathKeepsTheWindowWorking();
+    void sendsAndDiagnosisAreStored();
+    void failedSendWaitsInTheOutboxUntilRetryAccepted();
+    void editFromTheOutboxLeavesOnlyWhenSent();
+    void discardFromTheOutbox();
     void firstRunSendsToTheCaptureServer();
     void diagnoseChecksTheCurrentConnection();
     void captureFaultsReproduceFailures();
@@ -106,6 +139,222 @@ private Q_SLOTS:
     void failedStepIsNamed();
     void cancelStopsAtOnceAndStaysUsable();
 };
+
+void TestMainWindow::initTestCase()
+{
+    // Anything left on a default path goes to a test location, not the user's.
+    QStandardPaths::setTestModeEnabled(true);
+}
+
+void TestMainWindow::historyPageAndStoreOpen()
+{
+    Window w;
+    w.window.show();
+    QVERIFY(w.window.historyStore());
+    QCOMPARE(w.window.historyStore()->path(), w.dir.filePath(QStringLiteral("history.sqlite")));
+    QCOMPARE(w.window.pages()->count(), 3);
+    QCOMPARE(w.window.pages()->widget(2), w.window.historyView());
+    QVERIFY(w.window.pages()->tabText(2).contains(QStringLiteral("History")));
+    QCOMPARE(w.window.tabs()->tabText(w.window.tabs()->indexOf(w.window.outboxPanel())), QStringLiteral("&Outbox (0)"));
+}
+
+void TestMainWindow::unusableHistoryPathKeepsTheWindowWorking()
+{
+    // The database's folder cannot be made (a file is in the way): the status
+    // line says so, the History page says why, and sending still works.
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat);
+    isolated(settings, dir);
+    QFile blocker(dir.filePath(QStringLiteral("notafolder")));
+    QVERIFY(blocker.open(QIODevice::WriteOnly));
+    blocker.close();
+    settings.setValue(QStringLiteral("history/path"), dir.filePath(QStringLiteral("notafolder/history.sqlite")));
+    MainWindow window(&settings);
+    window.show();
+    QVERIFY(!window.historyStore());
+    QVERIFY(!window.historyView());
+    QCOMPARE(window.pages()->count(), 3);
+    fillComposer(window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("no history"));
+    QTRY_VERIFY_WITH_TIMEOUT(window.sendButton()->isEnabled(), 5000);
+    QSignalSpy finished(window.controller(), &SendController::finished);
+    window.send();
+    QVERIFY(finished.wait(15000));
+    QVERIFY2(finished.at(0).at(0).value<SendResult>().accepted, qPrintable(window.statusText()));
+    QTRY_COMPARE_WITH_TIMEOUT(window.capturePanel()->messageCount(), 1, 2000);
+    QVERIFY(window.close());
+}
+
+void TestMainWindow::sendsAndDiagnosisAreStored()
+{
+    Window w;
+    w.window.show();
+    Store::HistoryStore *store = w.window.historyStore();
+    QVERIFY(store);
+    for (int i = 0; i < 2; ++i) {
+        fillComposer(w.window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("stored %1").arg(i));
+        QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+        QSignalSpy finished(w.window.controller(), &SendController::finished);
+        w.window.send();
+        QVERIFY(finished.wait(15000));
+    }
+    const QList<Store::SessionSummary> sends = sessions(store, Store::SessionKind::Send);
+    QCOMPARE(sends.size(), 2);
+    QCOMPARE(sends.at(0).subject, QStringLiteral("stored 1"));
+    QCOMPARE(sends.at(0).outcome, QStringLiteral("accepted"));
+    const std::optional<Store::SessionRecord> record = store->session(sends.at(0).id);
+    QVERIFY(record);
+    QCOMPARE(record->source, QStringLiteral("window"));
+    QCOMPARE(record->profile, w.window.captureProfile().name);
+    QCOMPARE(record->target, QStringLiteral("127.0.0.1:%1").arg(w.window.captureServer()->port()));
+    QCOMPARE(record->recipients, QStringList{QStringLiteral("bob@example.test")});
+    QVERIFY(record->transcript.size() > 5);
+    QVERIFY(!record->certificateChain.isEmpty()); // STARTTLS to the capture server
+    // The message as sent, when small: its Subject is in it.
+    QVERIFY2(record->message.contains("Subject: stored 1"), record->message.left(400).constData());
+    QVERIFY(record->usage.value(QStringLiteral("bytes_sent")).toLongLong() > record->messageBytes);
+    // The History page lists them.
+    QCOMPARE(w.window.historyView()->shownIds().size(), 2);
+
+    DiagnoseView *view = w.window.diagnoseView();
+    view->setDnsLookups(false);
+    QSignalSpy diagnosed(view, &DiagnoseView::finished);
+    w.window.diagnose();
+    QVERIFY(diagnosed.wait(60000));
+    QTRY_COMPARE_WITH_TIMEOUT(sessions(store, Store::SessionKind::Diagnosis).size(), 1, 2000);
+    const Store::SessionSummary diagnosis = sessions(store, Store::SessionKind::Diagnosis).constFirst();
+    QCOMPARE(diagnosis.outcome, Diagnostics::verdictName(view->report().overall()));
+    QCOMPARE(w.window.historyView()->shownIds().size(), 3);
+    QCOMPARE(w.window.historyView()->shownIds().constFirst(), diagnosis.id);
+}
+
+void TestMainWindow::failedSendWaitsInTheOutboxUntilRetryAccepted()
+{
+    // A send to a closed port fails at connect: the message goes to the outbox
+    // with that error and is not marked sent. Retry, with the connection now on
+    // the capture server (the failed profile is not a saved one, so the current
+    // connection is used), is accepted: the item leaves the outbox, and the
+    // history has both attempts.
+    Window w;
+    w.window.show();
+    const quint16 port = closedPort();
+    QVERIFY(port != 0);
+    ConnectionProfile gone = plainProfile(port, 5000);
+    gone.name = QStringLiteral("unsaved closed port");
+    gone.connectTimeoutMs = 5000;
+    w.window.connectionPanel()->setProfile(gone);
+    fillComposer(w.window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("waits in the outbox"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+    QSignalSpy finished(w.window.controller(), &SendController::finished);
+    w.window.send();
+    QVERIFY(finished.wait(15000));
+    QVERIFY(!finished.at(0).at(0).value<SendResult>().accepted);
+
+    OutboxPanel *outbox = w.window.outboxPanel();
+    QCOMPARE(outbox->count(), 1);
+    const Store::OutboxItem item = outbox->items().constFirst();
+    QCOMPARE(item.attempts, 1);
+    QCOMPARE(item.profile, gone.name);
+    QCOMPARE(item.fields.value(QStringLiteral("subject")).toString(), QStringLiteral("waits in the outbox"));
+    QVERIFY2(item.lastError.contains(QStringLiteral("connect"), Qt::CaseInsensitive), qPrintable(item.lastError));
+    QVERIFY(item.lastSessionId != 0);
+    QVERIFY2(outbox->rowTexts().constFirst().contains(QStringLiteral("waits in the outbox")),
+             qPrintable(outbox->rowTexts().join(u'\n')));
+    QCOMPARE(w.window.tabs()->tabText(w.window.tabs()->indexOf(outbox)), QStringLiteral("&Outbox (1)"));
+    QVERIFY2(w.window.statusText().contains(QStringLiteral("outbox")), qPrintable(w.window.statusText()));
+    QCOMPARE(sessions(w.window.historyStore()).constFirst().outcome, QStringLiteral("failed"));
+
+    // A second failed retry counts as an attempt, the item stays.
+    QVERIFY(outbox->select(item.id));
+    outbox->retryButton()->click();
+    QVERIFY(finished.wait(15000));
+    QCOMPARE(outbox->count(), 1);
+    QCOMPARE(outbox->items().constFirst().attempts, 2);
+
+    // The server "comes back": the capture server, as the current connection.
+    w.window.useCaptureServer();
+    QTRY_VERIFY_WITH_TIMEOUT(outbox->retryButton()->isEnabled(), 5000);
+    QVERIFY(outbox->select(item.id));
+    outbox->retryButton()->click();
+    QVERIFY(finished.wait(15000));
+    const auto result = finished.constLast().at(0).value<SendResult>();
+    QVERIFY2(result.accepted, qPrintable(result.error.toString()));
+    QCOMPARE(outbox->count(), 0);
+    QCOMPARE(w.window.historyStore()->outbox().size(), 0);
+    QCOMPARE(w.window.tabs()->tabText(w.window.tabs()->indexOf(outbox)), QStringLiteral("&Outbox (0)"));
+    QTRY_COMPARE_WITH_TIMEOUT(w.window.capturePanel()->messageCount(), 1, 2000);
+    QVERIFY(w.window.capturePanel()->headersText().contains(QStringLiteral("waits in the outbox")));
+    // Every attempt is in the history: failed, failed, accepted (in the order
+    // they were stored; start times of sessions a few ms apart may tie).
+    QList<Store::SessionSummary> all = sessions(w.window.historyStore());
+    std::sort(all.begin(), all.end(), [](const auto &a, const auto &b) { return a.id < b.id; });
+    QCOMPARE(all.size(), 3);
+    QCOMPARE(all.at(0).outcome, QStringLiteral("failed"));
+    QCOMPARE(all.at(0).id, item.lastSessionId);
+    QCOMPARE(all.at(1).outcome, QStringLiteral("failed"));
+    QCOMPARE(all.at(2).outcome, QStringLiteral("accepted"));
+    for (const Store::SessionSummary &s : std::as_const(all))
+        QCOMPARE(s.subject, QStringLiteral("waits in the outbox"));
+    QCOMPARE(w.window.historyView()->shownIds().size(), 3);
+}
+
+void TestMainWindow::editFromTheOutboxLeavesOnlyWhenSent()
+{
+    Window w;
+    w.window.show();
+    ConnectionProfile gone = plainProfile(closedPort(), 5000);
+    gone.name = QStringLiteral("unsaved closed port");
+    w.window.connectionPanel()->setProfile(gone);
+    fillComposer(w.window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("edit me"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+    QSignalSpy finished(w.window.controller(), &SendController::finished);
+    w.window.send();
+    QVERIFY(finished.wait(15000));
+    QCOMPARE(w.window.outboxPanel()->count(), 1);
+    const qint64 id = w.window.outboxPanel()->items().constFirst().id;
+
+    // Edit: the composer gets it back, the item stays until it is sent.
+    w.window.composer()->setState({});
+    QVERIFY(w.window.outboxPanel()->select(id));
+    w.window.outboxPanel()->editButton()->click();
+    QCOMPARE(w.window.composer()->state().value(QStringLiteral("subject")).toString(), QStringLiteral("edit me"));
+    QCOMPARE(w.window.pages()->currentIndex(), 0);
+    QCOMPARE(w.window.outboxPanel()->count(), 1);
+    w.window.composer()->setField(QStringLiteral("subject"), QStringLiteral("edited, then sent"));
+    // Failing again replaces the item (one message, one item) with the edit.
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+    w.window.send();
+    QVERIFY(finished.wait(15000));
+    QCOMPARE(w.window.outboxPanel()->count(), 1);
+    QCOMPARE(w.window.outboxPanel()->items().constFirst().fields.value(QStringLiteral("subject")).toString(),
+             QStringLiteral("edited, then sent"));
+
+    w.window.useCaptureServer();
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+    w.window.send();
+    QVERIFY(finished.wait(15000));
+    QVERIFY(finished.constLast().at(0).value<SendResult>().accepted);
+    QCOMPARE(w.window.outboxPanel()->count(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(w.window.capturePanel()->messageCount(), 1, 2000);
+}
+
+void TestMainWindow::discardFromTheOutbox()
+{
+    Window w;
+    w.window.show();
+    ConnectionProfile gone = plainProfile(closedPort(), 5000);
+    w.window.connectionPanel()->setProfile(gone);
+    fillComposer(w.window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("discard me"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+    QSignalSpy finished(w.window.controller(), &SendController::finished);
+    w.window.send();
+    QVERIFY(finished.wait(15000));
+    QCOMPARE(w.window.outboxPanel()->count(), 1);
+    w.window.outboxPanel()->discardButton()->click();
+    QCOMPARE(w.window.outboxPanel()->count(), 0);
+    QCOMPARE(w.window.historyStore()->outbox().size(), 0);
+    // The session itself stays in the history.
+    QCOMPARE(sessions(w.window.historyStore()).size(), 1);
+}
 
 void TestMainWindow::firstRunSendsToTheCaptureServer()
 {

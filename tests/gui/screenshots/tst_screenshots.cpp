@@ -9,6 +9,7 @@
 #include "connection/connectionpanel.h"
 #include "diagnose/diagnoseview.h"
 #include "diagnose/waterfallchart.h"
+#include "history/historyview.h"
 #include "main/mainwindow.h"
 #include "main/sendcontroller.h"
 
@@ -18,6 +19,7 @@
 #include <QSet>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -58,6 +60,9 @@ void TestScreenshots::eachView()
     QVERIFY(QDir().mkpath(outDir));
     QSettings settings(tmp.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat);
     settings.setValue(QStringLiteral("capture/folder"), tmp.filePath(QStringLiteral("capture")));
+    // Never the user's own history and drafts.
+    QStandardPaths::setTestModeEnabled(true);
+    settings.setValue(QStringLiteral("history/path"), tmp.filePath(QStringLiteral("history.sqlite")));
     MainWindow window(&settings);
     window.resize(1280, 800);
     window.show();
@@ -86,7 +91,8 @@ void TestScreenshots::eachView()
 
     QTabWidget *tabs = window.tabs();
     const QStringList names = {QStringLiteral("transcript"), QStringLiteral("events"), QStringLiteral("throughput"),
-                               QStringLiteral("warnings"), QStringLiteral("result"), QStringLiteral("capture")};
+                               QStringLiteral("warnings"), QStringLiteral("result"), QStringLiteral("capture"),
+                               QStringLiteral("outbox")};
     QCOMPARE(tabs->count(), names.size());
     for (int i = 0; i < tabs->count(); ++i) {
         tabs->setCurrentIndex(i);
@@ -109,6 +115,18 @@ void TestScreenshots::eachView()
     QTRY_COMPARE_WITH_TIMEOUT(chart->drawnBarCount(), chart->barCount(), 5000);
     QTest::qWait(100); // the chart's paint after its series changed
     save(window, outDir, QStringLiteral("diagnose"));
+    if (QTest::currentTestFailed())
+        return;
+
+    // The History page: the send and the diagnosis just made, the send opened.
+    HistoryView *history = window.historyView();
+    QVERIFY(history);
+    window.pages()->setCurrentWidget(history);
+    history->refresh();
+    QTRY_COMPARE_WITH_TIMEOUT(history->shownIds().size(), 2, 5000);
+    QVERIFY(history->select({history->shownIds().constLast()}));
+    QTest::qWait(50);
+    save(window, outDir, QStringLiteral("history"));
 }
 
 QTEST_MAIN(TestScreenshots)
