@@ -9,6 +9,7 @@
 #include "diagnose/waterfallchart.h"
 #include "diagnostics/reportexport.h"
 #include "live/livecolours.h"
+#include "heartbeat.h"
 #include "testservers.h"
 
 #include <QAbstractItemModelTester>
@@ -65,29 +66,6 @@ ConnectionProfile postfixProfile(quint16 port)
     p.readTimeoutMs = 10000;
     return p;
 }
-
-// Measures the longest pause of the GUI thread's event loop while it runs.
-class Heartbeat
-{
-public:
-    Heartbeat()
-    {
-        m_timer.setInterval(10);
-        QObject::connect(&m_timer, &QTimer::timeout, &m_timer, [this] {
-            if (m_clock.isValid())
-                m_maxGapMs = qMax(m_maxGapMs, m_clock.restart());
-            else
-                m_clock.start();
-        });
-        m_timer.start();
-    }
-    [[nodiscard]] qint64 maxGapMs() const { return m_maxGapMs; }
-
-private:
-    QTimer m_timer;
-    QElapsedTimer m_clock;
-    qint64 m_maxGapMs = 0;
-};
 
 // The view with DNS off unless the test DNS server is given: tests must not ask
 // the system resolver (reverse DNS of 127.0.0.1).

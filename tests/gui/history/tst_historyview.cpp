@@ -3,6 +3,7 @@
 // the list model checked by QAbstractItemModelTester, and 10,000 sessions with
 // the GUI thread's pauses measured.
 
+#include "heartbeat.h"
 #include "../../unit/sessioncompare/sessionfixtures.h"
 #include "diagnostics/diagnosticreport.h"
 #include "history/historyview.h"
@@ -36,29 +37,6 @@
 namespace {
 
 constexpr int kSessions = 300;
-
-// Measures the longest pause of the GUI thread's event loop while it runs.
-class Heartbeat
-{
-public:
-    Heartbeat()
-    {
-        m_timer.setInterval(10);
-        QObject::connect(&m_timer, &QTimer::timeout, &m_timer, [this] {
-            if (m_clock.isValid())
-                m_maxGapMs = qMax(m_maxGapMs, m_clock.restart());
-            else
-                m_clock.start();
-        });
-        m_timer.start();
-    }
-    [[nodiscard]] qint64 maxGapMs() const { return m_maxGapMs; }
-
-private:
-    QTimer m_timer;
-    QElapsedTimer m_clock;
-    qint64 m_maxGapMs = 0;
-};
 
 const QStringList kTargets{QStringLiteral("127.0.0.1:587"), QStringLiteral("mail.example.test:465"),
                            QStringLiteral("10.0.0.5:25")};
