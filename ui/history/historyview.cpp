@@ -168,12 +168,15 @@ struct HistoryView::Private
 
 void HistoryView::Private::buildFilters(QVBoxLayout *layout)
 {
+    // Two rows, so that the page fits beside the connection dock at 1280 pixels.
     auto *row = new QHBoxLayout;
-    auto label = [q = q, row](const QString &text, QWidget *buddy) {
+    auto *secondRow = new QHBoxLayout;
+    QHBoxLayout *current = row;
+    auto label = [q = q, &current](const QString &text, QWidget *buddy) {
         auto *l = new QLabel(text, q);
         l->setBuddy(buddy);
-        row->addWidget(l);
-        row->addWidget(buddy);
+        current->addWidget(l);
+        current->addWidget(buddy);
     };
 
     server = new QLineEdit(q);
@@ -204,6 +207,7 @@ void HistoryView::Private::buildFilters(QVBoxLayout *layout)
     for (Store::SessionKind k : {Store::SessionKind::Send, Store::SessionKind::Probe, Store::SessionKind::Diagnosis})
         kind->addItem(Store::sessionKindName(k), Store::sessionKindName(k));
     label(tr("&Kind:"), kind);
+    current = secondRow;
 
     auto makeDate = [this](const QString &name, const QString &accessible, const QString &tip) {
         auto *e = new QDateEdit(q);
@@ -232,8 +236,10 @@ void HistoryView::Private::buildFilters(QVBoxLayout *layout)
     search->setPlaceholderText(tr("Search transcripts..."));
     search->setClearButtonEnabled(true);
     label(tr("S&earch:"), search);
-    row->setStretchFactor(search, 2);
+    row->setStretchFactor(server, 1);
+    secondRow->setStretchFactor(search, 1);
     layout->addLayout(row);
+    layout->addLayout(secondRow);
 
     // Typing asks the database once the user pauses, not at every key.
     debounce = new QTimer(q);
