@@ -72,18 +72,6 @@ private:
     std::function<void()> m_onChange;
 };
 
-QTableWidget *makeTable(const QStringList &headers, QWidget *parent)
-{
-    auto *t = new QTableWidget(0, int(headers.size()), parent);
-    t->setHorizontalHeaderLabels(headers);
-    t->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    t->setSelectionBehavior(QAbstractItemView::SelectRows);
-    t->verticalHeader()->hide();
-    t->horizontalHeader()->setStretchLastSection(true);
-    t->setWordWrap(false);
-    return t;
-}
-
 int verdictHue(const QString &verdict)
 {
     if (verdict == u"pass")
@@ -385,7 +373,7 @@ void HistoryView::Private::buildDetail(QWidget *parent, QVBoxLayout *layout)
     diagnosisTabs = new QTabWidget(stack);
     diagnosisTabs->setObjectName(QStringLiteral("historyDiagnosisTabs"));
     diagnosisTabs->setAccessibleName(tr("Stored diagnosis"));
-    checks = makeTable({tr("Verdict"), tr("Check"), tr("Summary"), tr("Fix")}, diagnosisTabs);
+    checks = makeReadOnlyTable({tr("Verdict"), tr("Check"), tr("Summary"), tr("Fix")}, diagnosisTabs);
     checks->setObjectName(QStringLiteral("historyChecks"));
     checks->setAccessibleName(tr("Stored checks"));
     checks->setToolTip(tr("Each check of the diagnosis as it was then: verdict, what was checked, why, what to change"));
@@ -405,7 +393,7 @@ void HistoryView::Private::buildDetail(QWidget *parent, QVBoxLayout *layout)
     onlyDifferences->setAccessibleName(tr("Show only differences"));
     onlyDifferences->setToolTip(tr("Hide the rows where both sessions agree"));
     cl->addWidget(onlyDifferences);
-    compareTable = makeTable({tr("Section"), tr("Aspect"), tr("Older"), tr("Newer"), tr("Same?")}, comparePage);
+    compareTable = makeReadOnlyTable({tr("Section"), tr("Aspect"), tr("Older"), tr("Newer"), tr("Same?")}, comparePage);
     compareTable->setObjectName(QStringLiteral("historyCompare"));
     compareTable->setAccessibleName(tr("Session comparison"));
     compareTable->setToolTip(tr("The two selected sessions side by side, the older on the left; "

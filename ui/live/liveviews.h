@@ -23,6 +23,11 @@
 #include <memory>
 
 class EventLogModel;
+class QTableWidget;
+
+// A read-only table with these column headers: whole rows selected, no row
+// numbers, the last column stretched. Used by the result panel and the History page.
+[[nodiscard]] QTableWidget *makeReadOnlyTable(const QStringList &headers, QWidget *parent);
 
 class EventLogView : public QWidget
 {

@@ -28,18 +28,6 @@ QString replyText(const ServerReply &r)
     return r.display();
 }
 
-QTableWidget *makeTable(const QStringList &headers, QWidget *parent)
-{
-    auto *t = new QTableWidget(0, int(headers.size()), parent);
-    t->setHorizontalHeaderLabels(headers);
-    t->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    t->setSelectionBehavior(QAbstractItemView::SelectRows);
-    t->verticalHeader()->hide();
-    t->horizontalHeader()->setStretchLastSection(true);
-    t->setWordWrap(false);
-    return t;
-}
-
 QList<QStringList> rowsOf(const QTableWidget *t)
 {
     QList<QStringList> out;
@@ -55,6 +43,18 @@ QList<QStringList> rowsOf(const QTableWidget *t)
 }
 
 } // namespace
+
+QTableWidget *makeReadOnlyTable(const QStringList &headers, QWidget *parent)
+{
+    auto *t = new QTableWidget(0, int(headers.size()), parent);
+    t->setHorizontalHeaderLabels(headers);
+    t->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    t->setSelectionBehavior(QAbstractItemView::SelectRows);
+    t->verticalHeader()->hide();
+    t->horizontalHeader()->setStretchLastSection(true);
+    t->setWordWrap(false);
+    return t;
+}
 
 struct ResultPanel::Private
 {
@@ -124,7 +124,7 @@ ResultPanel::ResultPanel(QWidget *parent)
     d->summary->setTextFormat(Qt::PlainText);
     d->summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
-    d->recipients = makeTable({tr("Recipient"), tr("Code"), tr("Enhanced"), tr("Server text")}, this);
+    d->recipients = makeReadOnlyTable({tr("Recipient"), tr("Code"), tr("Enhanced"), tr("Server text")}, this);
     d->recipients->setAccessibleName(tr("Recipients"));
     d->recipients->setToolTip(tr("The server's reply to each RCPT TO"));
 
@@ -151,7 +151,7 @@ ResultPanel::ResultPanel(QWidget *parent)
     d->tlsForm->addRow(QString(), d->chainButton);
     connect(d->chainButton, &QPushButton::clicked, this, [this] { d->showChain(this); });
 
-    d->timings = makeTable({tr("Step"), tr("Time (ms)")}, this);
+    d->timings = makeReadOnlyTable({tr("Step"), tr("Time (ms)")}, this);
     d->timings->setAccessibleName(tr("Timings per step"));
     d->timings->setToolTip(tr("How long each step of the session took"));
 
