@@ -126,6 +126,25 @@ void OutboxController::sendFinished()
         QTimer::singleShot(0, this, &OutboxController::pumpRetryQueue);
 }
 
+std::optional<Store::OutboxItem> OutboxController::item(qint64 id) const
+{
+    for (const Store::OutboxItem &i : m_store->outbox()) {
+        if (i.id == id)
+            return i;
+    }
+    return std::nullopt;
+}
+
+QVariantMap OutboxController::composerState(const Store::OutboxItem &item)
+{
+    // The store keeps the attachment paths beside the fields; the composer's state
+    // holds them as one of its fields.
+    QVariantMap fields = item.fields;
+    if (!item.attachments.isEmpty())
+        fields.insert(QStringLiteral("attachments"), item.attachments);
+    return fields;
+}
+
 void OutboxController::retry(qint64 id)
 {
     if (!m_store)
@@ -134,13 +153,10 @@ void OutboxController::retry(qint64 id)
         Q_EMIT statusMessage(QStringLiteral("A send is already in progress."));
         return;
     }
-    const QList<Store::OutboxItem> items = m_store->outbox();
-    const auto it = std::find_if(items.begin(), items.end(), [id](const Store::OutboxItem &i) { return i.id == id; });
-    if (it == items.end())
+    const std::optional<Store::OutboxItem> it = item(id);
+    if (!it)
         return;
-    QVariantMap fields = it->fields;
-    if (!it->attachments.isEmpty())
-        fields.insert(QStringLiteral("attachments"), it->attachments);
+    const QVariantMap fields = composerState(*it);
     QString problem;
     const std::shared_ptr<OutgoingMessage> message = ComposerWidget::messageFromState(fields, &problem);
     QString error;
@@ -189,13 +205,10 @@ void OutboxController::edit(qint64 id)
 {
     if (!m_store)
         return;
-    const QList<Store::OutboxItem> items = m_store->outbox();
-    const auto it = std::find_if(items.begin(), items.end(), [id](const Store::OutboxItem &i) { return i.id == id; });
-    if (it == items.end())
+    const std::optional<Store::OutboxItem> it = item(id);
+    if (!it)
         return;
-    QVariantMap fields = it->fields;
-    if (!it->attachments.isEmpty())
-        fields.insert(QStringLiteral("attachments"), it->attachments);
+    const QVariantMap fields = composerState(*it);
     // The composer's message is kept as a draft first; this one waits in the
     // outbox already, so it needs none until it is edited.
     const QStringList missing = m_drafts->loadSafeMessage(fields);

@@ -16,9 +16,11 @@
 #include <QVariantMap>
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace Store {
 class HistoryStore;
+struct OutboxItem;
 }
 class ConnectionPanel;
 class DraftKeeper;
@@ -81,6 +83,8 @@ Q_SIGNALS:
 
 private:
     void pumpRetryQueue();
+    [[nodiscard]] std::optional<Store::OutboxItem> item(qint64 id) const;
+    [[nodiscard]] static QVariantMap composerState(const Store::OutboxItem &item);
 
     QSettings *m_settings;
     OutboxPanel *m_panel;
