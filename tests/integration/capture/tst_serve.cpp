@@ -4,6 +4,7 @@
 // serve on the same folder loads the index with the earlier messages intact.
 
 #include "client/smtpclient.h"
+#include "serveprocess.h"
 
 #include <QDir>
 #include <QFile>
@@ -26,72 +27,6 @@ namespace {
 
 constexpr int TimeoutMs = 15000;
 
-struct Serve
-{
-    std::unique_ptr<QProcess> process = std::make_unique<QProcess>();
-    quint16 port = 0;
-    quint16 tlsPort = 0;
-    QString caFile;
-    QByteArray out; // stdout after the start line
-
-    ~Serve()
-    {
-        if (process->state() != QProcess::NotRunning) {
-            process->kill();
-            process->waitForFinished(TimeoutMs);
-        }
-    }
-
-    bool start(const QString &dir, const QStringList &extra, QString *error)
-    {
-        process->start(QStringLiteral(SMTPSCOPE_BINARY),
-                       QStringList{QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"),
-                                   QStringLiteral("--tls-port"), QStringLiteral("0"), QStringLiteral("--dir"), dir}
-                           + extra);
-        if (!process->waitForStarted(TimeoutMs)) {
-            *error = process->errorString();
-            return false;
-        }
-        QDeadlineTimer deadline(TimeoutMs);
-        QByteArray buffer;
-        while (!buffer.contains('\n') && !deadline.hasExpired() && process->state() == QProcess::Running) {
-            process->waitForReadyRead(int(std::max<qint64>(1, deadline.remainingTime())));
-            buffer += process->readAllStandardOutput();
-        }
-        const qsizetype nl = buffer.indexOf('\n');
-        if (nl < 0) {
-            *error = QStringLiteral("no start line; stderr: ") + QString::fromUtf8(process->readAllStandardError());
-            return false;
-        }
-        const QString line = QString::fromUtf8(buffer.left(nl));
-        out = buffer.mid(nl + 1);
-        static const QRegularExpression re(QStringLiteral(
-            "^listening on 127\\.0\\.0\\.1:(\\d+) \\(STARTTLS\\) and 127\\.0\\.0\\.1:(\\d+) \\(implicit TLS\\); CA: (.+)$"));
-        const auto m = re.match(line);
-        if (!m.hasMatch()) {
-            *error = QStringLiteral("unexpected start line: ") + line;
-            return false;
-        }
-        port = quint16(m.captured(1).toUInt());
-        tlsPort = quint16(m.captured(2).toUInt());
-        caFile = m.captured(3);
-        return port != 0 && tlsPort != 0;
-    }
-
-    // Waits until stdout has `count` lines after the start line.
-    QList<QByteArray> waitForLines(int count)
-    {
-        QDeadlineTimer deadline(TimeoutMs);
-        while (out.count('\n') < count && !deadline.hasExpired() && process->state() == QProcess::Running) {
-            process->waitForReadyRead(int(std::max<qint64>(1, deadline.remainingTime())));
-            out += process->readAllStandardOutput();
-        }
-        out += process->readAllStandardOutput();
-        QList<QByteArray> lines = out.split('\n');
-        lines.removeAll(QByteArray());
-        return lines;
-    }
-};
 
 QByteArray message(const QByteArray &marker, qint64 bodyBytes = 200)
 {
@@ -207,9 +142,9 @@ void tst_Serve::messageLinesAndSignals()
 {
     QFETCH(int, signal);
     QTemporaryDir dir;
-    Serve serve;
+    ServeProcess serve;
     QString error;
-    QVERIFY2(serve.start(dir.path(), {}, &error), qPrintable(error));
+    QVERIFY2(serve.start(QStringLiteral(SMTPSCOPE_BINARY), dir.path(), {}, &error), qPrintable(error));
     QVERIFY(QFile::exists(serve.caFile));
     QVERIFY(serve.caFile.startsWith(dir.path()));
     const QByteArray marker = "sig" + QByteArray::number(signal) + "-" + QByteArray::number(QDateTime::currentMSecsSinceEpoch());
@@ -224,10 +159,10 @@ void tst_Serve::messageLinesAndSignals()
     QCOMPARE(eml.size(), 1);
     QVERIFY2(lines.constFirst().contains(eml.constFirst().chopped(4).toUtf8()), lines.constFirst().constData());
 
-    QCOMPARE(::kill(pid_t(serve.process->processId()), signal), 0);
-    QVERIFY(serve.process->waitForFinished(TimeoutMs));
-    QCOMPARE(serve.process->exitStatus(), QProcess::NormalExit);
-    QCOMPARE(serve.process->exitCode(), 0);
+    QCOMPARE(::kill(pid_t(serve.process()->processId()), signal), 0);
+    QVERIFY(serve.process()->waitForFinished(TimeoutMs));
+    QCOMPARE(serve.process()->exitStatus(), QProcess::NormalExit);
+    QCOMPARE(serve.process()->exitCode(), 0);
 }
 
 void tst_Serve::killDuringLargeReceive()
@@ -236,10 +171,10 @@ void tst_Serve::killDuringLargeReceive()
     const QString messages = dir.path() + QStringLiteral("/messages");
     QList<QByteArray> earlier;
     {
-        Serve serve;
+        ServeProcess serve;
         QString error;
         // The default SIZE limit (50 MiB) would refuse the big message at MAIL.
-        QVERIFY2(serve.start(dir.path(), {QStringLiteral("--max-size"), QStringLiteral("0")}, &error),
+        QVERIFY2(serve.start(QStringLiteral(SMTPSCOPE_BINARY), dir.path(), {QStringLiteral("--max-size"), QStringLiteral("0")}, &error),
                  qPrintable(error));
         for (int i = 0; i < 2; ++i) {
             earlier << message("early-" + QByteArray::number(i), 5000);
@@ -269,13 +204,13 @@ void tst_Serve::killDuringLargeReceive()
             QThread::msleep(20);
         }
         if (!incoming.isEmpty()) {
-            serve.process->kill(); // SIGKILL: no chance to clean up
-            serve.process->waitForFinished(TimeoutMs);
+            serve.process()->kill(); // SIGKILL: no chance to clean up
+            serve.process()->waitForFinished(TimeoutMs);
         }
         sender.join();
         QVERIFY2(!incoming.isEmpty(), "no .incoming file reached 30 MB before the send ended");
         QVERIFY2(bigError.isError(), "the 100 MB send succeeded although the server was killed");
-        QCOMPARE(serve.process->exitStatus(), QProcess::CrashExit);
+        QCOMPARE(serve.process()->exitStatus(), QProcess::CrashExit);
     }
 
     // What the kill left: the two earlier messages and no partial .eml.
@@ -289,9 +224,9 @@ void tst_Serve::killDuringLargeReceive()
 
     // A new serve on the folder: the index loads with the earlier messages, the
     // leftover is removed, and it captures again.
-    Serve again;
+    ServeProcess again;
     QString error;
-    QVERIFY2(again.start(dir.path(), {}, &error), qPrintable(error));
+    QVERIFY2(again.start(QStringLiteral(SMTPSCOPE_BINARY), dir.path(), {}, &error), qPrintable(error));
     QVERIFY(files(messages, QStringLiteral(".incoming*")).isEmpty());
     QFile indexFile(messages + QStringLiteral("/index.json"));
     QVERIFY(indexFile.open(QIODevice::ReadOnly));

@@ -7,6 +7,7 @@
 
 #include "cli/exitcodes.h"
 #include "cli/progressbar.h"
+#include "processrun.h"
 #include "testservers.h"
 
 #include <QDir>
@@ -34,21 +35,7 @@ constexpr int ProcessTimeoutMs = 30000;
 const QString Sender = QStringLiteral("sender@example.test");
 const QString Rcpt = QStringLiteral("rcpt@example.test");
 
-struct Run
-{
-    bool finished = false;
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-
-    [[nodiscard]] QByteArray both() const { return out + err; }
-    [[nodiscard]] QString describe() const
-    {
-        return QStringLiteral("exit %1\nstdout: %2\nstderr: %3")
-            .arg(exitCode)
-            .arg(QString::fromUtf8(out.left(3000)), QString::fromUtf8(err.left(3000)));
-    }
-};
+using Run = ProcessRun;
 
 // The data folder of every run (XDG_DATA_HOME): inside the test's temporary
 // folder, so that no run records its sessions in the user's real history.
@@ -70,24 +57,7 @@ QProcessEnvironment cliEnvironment(const QMap<QString, QString> &env = {})
 // terminal), closed after `input`.
 Run runCli(const QStringList &args, const QMap<QString, QString> &env = {}, const QByteArray &input = {})
 {
-    QProcess p;
-    p.setProcessEnvironment(cliEnvironment(env));
-    p.start(QStringLiteral(SMTPSCOPE_BINARY), args);
-    Run r;
-    if (!p.waitForStarted(10000))
-        return r;
-    if (!input.isEmpty())
-        p.write(input);
-    p.closeWriteChannel();
-    r.finished = p.waitForFinished(ProcessTimeoutMs);
-    if (!r.finished) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
+    return runProcess(QStringLiteral(SMTPSCOPE_BINARY), args, cliEnvironment(env), input, ProcessTimeoutMs);
 }
 
 std::optional<QJsonArray> jsonArrayOf(const Run &r)

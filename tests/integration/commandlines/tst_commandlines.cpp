@@ -8,6 +8,7 @@
 
 #include "diagnostics/diagnosis.h"
 #include "diagnostics/reportexport.h"
+#include "processrun.h"
 #include "testservers.h"
 
 #include <QDir>
@@ -26,44 +27,16 @@ namespace {
 
 constexpr int ProcessTimeoutMs = 60000;
 
-struct Run
-{
-    bool finished = false;
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    [[nodiscard]] QString describe() const
-    {
-        return QStringLiteral("exit %1\nstdout: %2\nstderr: %3")
-            .arg(exitCode)
-            .arg(QString::fromUtf8(out.right(3000)), QString::fromUtf8(err.right(3000)));
-    }
-};
+using Run = ProcessRun;
 
 // Runs one command line with /bin/sh, with the built smtpscope first on PATH.
 Run runShell(const QString &line, const QByteArray &input)
 {
-    QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.remove(QStringLiteral("SMTPSCOPE_PASSWORD"));
     env.insert(QStringLiteral("PATH"), QFileInfo(QStringLiteral(SMTPSCOPE_BINARY)).absolutePath() + u':'
                                            + env.value(QStringLiteral("PATH"), QStringLiteral("/usr/bin:/bin")));
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), line});
-    Run r;
-    if (!p.waitForStarted(10000))
-        return r;
-    p.write(input);
-    p.closeWriteChannel();
-    r.finished = p.waitForFinished(ProcessTimeoutMs);
-    if (!r.finished) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
+    return runProcess(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), line}, env, input, ProcessTimeoutMs);
 }
 
 enum class Listener { Submission, Smtps, Smtp };
