@@ -25,7 +25,7 @@ target_compile_definitions(smtpbench PRIVATE
     SMTPBENCH_BUILD_TYPE="$<CONFIG>"
 )
 
-# bench_history: the history database with 10,000 stored sessions (issue 8):
+# bench_history: the history database with 10,000 stored sessions:
 # list, count, text search and server filter timed.
 qt_add_executable(bench_history ${CMAKE_CURRENT_LIST_DIR}/bench_history.cpp)
 target_link_libraries(bench_history PRIVATE core)

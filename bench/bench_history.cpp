@@ -1,5 +1,5 @@
-// bench_history: is the history still responsive with 10,000 stored sessions
-// (issue 8)? Fills a HistoryStore in a temporary folder with realistic sessions
+// bench_history: is the history still responsive with 10,000 stored sessions?
+// Fills a HistoryStore in a temporary folder with realistic sessions
 // (about 40 transcript lines each: greeting, EHLO and its capabilities,
 // STARTTLS, AUTH, MAIL, RCPT, DATA, QUIT; some events; a small .eml), then
 // times what the History page does: the first page of the list, count(), a

@@ -1,5 +1,5 @@
 #pragma once
-// `smtpscope serve`: the built-in capture server (issue 6) on loopback until
+// `smtpscope serve`: the built-in capture server on loopback until
 // SIGINT or SIGTERM. One line on stdout at start (ports and CA file), then one
 // line per captured message; connection events on stderr with --verbose.
 

@@ -1,5 +1,5 @@
 #pragma once
-// Scripted faults of the capture server (issue 6): predictable failures at a
+// Scripted faults of the capture server: predictable failures at a
 // chosen step, rather than random chaos. Parsed from the same text in the UI and
 // on the command line (smtpscope serve --fault SPEC).
 //

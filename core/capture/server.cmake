@@ -1,4 +1,4 @@
-# The capture server's I/O driver (issue 6): listeners, connections, TLS.
+# The capture server's I/O driver: listeners, connections, TLS.
 target_sources(core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/captureserver.h
     ${CMAKE_CURRENT_LIST_DIR}/captureserver.cpp

@@ -1,4 +1,4 @@
-# The capture server's faults and sans-I/O SMTP session (issue 6).
+# The capture server's faults and sans-I/O SMTP session.
 target_sources(core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/fault.h
     ${CMAKE_CURRENT_LIST_DIR}/fault.cpp

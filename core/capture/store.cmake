@@ -1,4 +1,4 @@
-# Capture server storage (issue 6): MessageStore (durable .eml files and their
+# Capture server storage: MessageStore (durable .eml files and their
 # index) and CertificateAuthority (the capture server's own CA and certificate).
 target_sources(core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/messagestore.h

@@ -1,6 +1,6 @@
 #pragma once
 // Plain-words explanations of SMTP replies and engine errors, for the transcript
-// view, the result panel and (issue 7) the diagnostics report: what the reply
+// view, the result panel and the diagnostics report: what the reply
 // code (RFC 5321 4.2) and the enhanced status code (RFC 3463) mean, the likely
 // cause, and what to try. Includes the common mix-ups (implicit TLS on 587,
 // STARTTLS on 465, self-signed certificate, AUTH not offered before STARTTLS).

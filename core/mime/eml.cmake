@@ -1,4 +1,4 @@
-# Message files (issue 3): .eml resent as they are (EmlMessage), saving any
+# Message files: .eml resent as they are (EmlMessage), saving any
 # message as .eml and the wire preview (MessageFile).
 target_sources(core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/emlmessage.h

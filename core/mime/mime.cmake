@@ -1,4 +1,4 @@
-# Message composition on GMime 3 (issue 3). GMime headers stay in the .cpp files:
+# Message composition on GMime 3. GMime headers stay in the .cpp files:
 # GLib's names clash with Qt's unless QT_NO_KEYWORDS, and callers need not see them.
 target_sources(core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/gmimesupport.h

@@ -39,7 +39,7 @@ public:
         int connectTimeoutMs = 30000; // lookup + TCP connect + implicit TLS handshake
         int tlsTimeoutMs = 30000;   // STARTTLS handshake
         // TLS versions offered. The default lets OpenSSL offer what it considers
-        // secure; the diagnostics' version scan (issue 7) offers one version at a
+        // secure; the diagnostics' version scan offers one version at a
         // time to learn which ones the server accepts.
         QSsl::SslProtocol protocol = QSsl::SecureProtocols;
     };

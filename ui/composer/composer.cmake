@@ -1,4 +1,4 @@
-# ui/composer: the message composer (issue 5), its address-field parser and the
+# ui/composer: the message composer, its address-field parser and the
 # wire preview dialog.
 target_sources(ui PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/addresslistparser.h

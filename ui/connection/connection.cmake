@@ -1,4 +1,4 @@
-# The connection panel, profiles and the keychain (issue 5).
+# The connection panel, profiles and the keychain.
 target_sources(ui PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/connectionprofile.h
     ${CMAKE_CURRENT_LIST_DIR}/connectionprofile.cpp

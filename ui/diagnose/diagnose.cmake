@@ -1,4 +1,4 @@
-# ui/diagnose: the Diagnose tab (issue 7): checklist, details, waterfall, exports.
+# ui/diagnose: the Diagnose tab: checklist, details, waterfall, exports.
 target_sources(ui PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/checklistmodel.h
     ${CMAKE_CURRENT_LIST_DIR}/checklistmodel.cpp

@@ -1,6 +1,6 @@
 #pragma once
 // Keeps the composer's unsent message as a draft in the history database
-// (issue 8), for MainWindow: autosaved AutosaveMs after an edit and on close;
+//, for MainWindow: autosaved AutosaveMs after an edit and on close;
 // the clean-exit mark (settings "drafts/cleanExit") tells the next start whether
 // a draft was left by a run that did not close cleanly (a crash, kill -9): that
 // one is offered back in a bar above the composer, to restore or discard.

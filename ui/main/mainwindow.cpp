@@ -581,7 +581,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
     QMainWindow::closeEvent(event);
 }
 
-// History, drafts and outbox (issue 8)
+// History, drafts and outbox
 // ------------------------------------
 
 void MainWindow::openHistory()

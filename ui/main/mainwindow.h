@@ -5,7 +5,7 @@
 // progress bar shows bytes, rate and time left; Cancel stops at once. Layout and
 // geometry are restored between runs (QSettings).
 //
-// History (issue 8): every send and diagnosis is stored in a Store::HistoryStore
+// History: every send and diagnosis is stored in a Store::HistoryStore
 // (settings "history/path", default HistoryStore::defaultPath()) and shown on the
 // History page. The composer is autosaved as a draft every AutosaveMs after an
 // edit and on close; a draft left by a run that did not close cleanly (a crash,

@@ -1,5 +1,5 @@
 #pragma once
-// The outbox (issue 8), for MainWindow: a message whose send failed is filed in
+// The outbox, for MainWindow: a message whose send failed is filed in
 // the history database and waits there, shown in the OutboxPanel, until a
 // server accepts it at the end of data (RFC 5321 4.1.1.4). Items are retried one
 // at a time (by hand, all at once, or every settings "outbox/retryMinutes"),

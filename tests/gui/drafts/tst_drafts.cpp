@@ -1,4 +1,4 @@
-// Drafts (issue 8): the composer is autosaved into the history database every
+// Drafts: the composer is autosaved into the history database every
 // MainWindow::AutosaveMs after an edit and on close; a draft that a run left
 // behind without closing cleanly (crash, kill -9) is offered back by the next
 // window, attachments included (by path; missing files named); a clean close

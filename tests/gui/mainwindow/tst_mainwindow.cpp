@@ -1,4 +1,4 @@
-// The main window end to end (issue 5): real widgets on the offscreen platform,
+// The main window end to end: real widgets on the offscreen platform,
 // sending to the real Postfix + Dovecot on loopback and to scripted servers.
 // Checks that the live views fill during a send, that the window keeps
 // responding while the engine waits on the network, that Cancel stops at once,

@@ -1,4 +1,4 @@
-// The diagnostics checklist (ServerChecker, issue 7) against real situations:
+// The diagnostics checklist (ServerChecker) against real situations:
 // Postfix's healthy listeners must get no Fail; each misconfigured listener of
 // tests/servers/mailserver (expired certificate with AUTH before TLS, wrong
 // name, self-signed, missing intermediate) and each port / TLS-mode mix-up must

@@ -1,4 +1,4 @@
-// Message files (issue 3): EmlMessage (an .eml resent as it is, Bcc removed, CRLF
+// Message files: EmlMessage (an .eml resent as it is, Bcc removed, CRLF
 // line ends), MessageFile::save and MessageFile::wirePreview, and the preview
 // checked against the bytes SmtpClient itself would send (test mode).
 

@@ -1,4 +1,4 @@
-// Message composition (issue 3): every output is checked for wire rules (CRLF only,
+// Message composition: every output is checked for wire rules (CRLF only,
 // lines <= 998 octets, no Bcc) and parsed back by Python's email package, an
 // independent implementation, then compared with what was put in.
 

@@ -1,4 +1,4 @@
-// Message serialization as it reaches the engine (issue 3): the streamed layout
+// Message serialization as it reaches the engine: the streamed layout
 // (exact size, any read size, files changing under it), 8bit text with 8BITMIME,
 // UTF-8 addresses with SMTPUTF8, golden files, and every output parsed back by
 // GMime's own parser as well as by Python's email package.

@@ -1,4 +1,4 @@
-// HistoryStore (issue 8) on real SQLite files in a temporary folder: round trip
+// HistoryStore on real SQLite files in a temporary folder: round trip
 // of every field, filters, paging and text search (hostile input included), the
 // caps, remove and prune, drafts and outbox, the migration from version 1, a
 // newer file refused untouched, kill -9 while writing, two writers at once, and
