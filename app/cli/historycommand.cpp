@@ -4,6 +4,7 @@
 #include "output.h"
 #include "terminal.h"
 
+#include "protocol/printable.h"
 #include "store/historystore.h"
 
 #include <QCommandLineParser>
@@ -26,22 +27,14 @@ const QStringList KnownOutcomes{QStringLiteral("accepted"), QStringLiteral("part
                                 QStringLiteral("failed"),   QStringLiteral("cancelled"), QStringLiteral("pass"),
                                 QStringLiteral("warn"),     QStringLiteral("fail")};
 
-// Stored text comes from servers, .eml files and the window: control characters
-// are escaped before they reach a terminal (security catalogue 77: terminal
-// injection). The transcript is already escaped by the engine.
-QString printable(const QString &text)
-{
-    QString out;
-    out.reserve(text.size());
-    for (const QChar c : text) {
-        const char16_t u = c.unicode();
-        if (u < 0x20 || u == 0x7f || (u >= 0x80 && u < 0xa0))
-            out += QStringLiteral("\\x%1").arg(uint(u), 2, 16, QLatin1Char('0'));
-        else
-            out += c;
-    }
-    return out;
-}
+// Stored text comes from servers, .eml files, the window and the database file
+// itself: it is shown by the escaping rule of protocol/printable.h (security
+// catalogue 77: terminal injection). Values stored as they were (target, user,
+// subject, addresses) go through Smtp::printable(); text the engine composed,
+// already escaped (errors, check summaries, transcript lines), through
+// Smtp::safeLine(), which keeps it one line and leaves its escapes as they are.
+using Smtp::printable;
+using Smtp::safeLine;
 
 QString localTime(const QDateTime &utc)
 {
@@ -130,7 +123,7 @@ QString replyText(const QVariantMap &m)
     r.code = m.value(QStringLiteral("code")).toInt();
     r.desc = m.value(QStringLiteral("desc")).toString();
     r.enhanced = m.value(QStringLiteral("enhanced")).toString();
-    return printable(Output::reply(r));
+    return Output::reply(r); // escaped by ServerReply::display()
 }
 
 QString showText(const Store::SessionRecord &r)
@@ -144,14 +137,14 @@ QString showText(const Store::SessionRecord &r)
     row(QStringLiteral("time"), QStringLiteral("%1 (local), %2")
                                     .arg(localTime(r.started), Output::seconds(double(r.durationUs) / 1e6)));
     row(QStringLiteral("target"), printable(r.target));
-    row(QStringLiteral("security"), printable(securityText(r)));
+    row(QStringLiteral("security"), safeLine(securityText(r)));
     row(QStringLiteral("user"), r.user.isEmpty() ? QStringLiteral("(no login)") : printable(r.user));
     row(QStringLiteral("outcome"), printable(r.outcome));
-    row(QStringLiteral("error"), r.error.isEmpty() ? QStringLiteral("(none)") : printable(r.error));
+    row(QStringLiteral("error"), r.error.isEmpty() ? QStringLiteral("(none)") : safeLine(r.error));
     QString source = r.source;
     if (!r.profile.isEmpty())
-        source += QStringLiteral(", profile \"%1\"").arg(r.profile);
-    row(QStringLiteral("source"), printable(source));
+        source += QStringLiteral(", profile \"%1\"").arg(printable(r.profile));
+    row(QStringLiteral("source"), safeLine(source));
     if (!r.subject.isEmpty())
         row(QStringLiteral("subject"), printable(r.subject));
     if (!r.from.isEmpty())
@@ -177,10 +170,10 @@ QString showText(const Store::SessionRecord &r)
         for (const QVariant &v : checks) {
             const QVariantMap c = v.toMap();
             out += QStringLiteral("  %1  %2  %3 %4\n")
-                       .arg(c.value(QStringLiteral("verdict")).toString().toUpper(), -7)
-                       .arg(printable(c.value(QStringLiteral("scope")).toString()),
-                            printable(c.value(QStringLiteral("title")).toString()).leftJustified(24),
-                            printable(c.value(QStringLiteral("summary")).toString()));
+                       .arg(safeLine(c.value(QStringLiteral("verdict")).toString().toUpper()).leftJustified(7),
+                            safeLine(c.value(QStringLiteral("scope")).toString()),
+                            safeLine(c.value(QStringLiteral("title")).toString()).leftJustified(24),
+                            safeLine(c.value(QStringLiteral("summary")).toString()));
         }
     }
     // The same lines `--transcript` printed while the session ran (Output::transcriptLine).
@@ -198,7 +191,7 @@ QString listText(const QList<Store::SessionSummary> &sessions)
                              QStringLiteral("TARGET"), QStringLiteral("OUTCOME"), QStringLiteral("SUBJECT / ERROR")}};
     for (const Store::SessionSummary &s : sessions) {
         rows.append({QString::number(s.id), localTime(s.started), Store::sessionKindName(s.kind), printable(s.target),
-                     printable(s.outcome), printable(s.error.isEmpty() ? s.subject : s.error)});
+                     printable(s.outcome), s.error.isEmpty() ? printable(s.subject) : safeLine(s.error)});
     }
     QList<qsizetype> widths(rows.constFirst().size(), 0);
     for (const QStringList &row : std::as_const(rows)) {
@@ -467,7 +460,7 @@ int HistoryCommand::run(const QStringList &arguments)
         QVariantList array;
         for (const Store::SessionSummary &s : sessions)
             array.append(summaryMap(s));
-        Terminal::outBytes(QJsonDocument(QJsonArray::fromVariantList(array)).toJson(QJsonDocument::Indented));
+        Terminal::outBytes(Output::json(array));
         return ExitOk;
     }
     const bool filtered = !filter.server.isEmpty() || !filter.outcomes.isEmpty() || filter.kind || !filter.text.isEmpty();

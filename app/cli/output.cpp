@@ -3,15 +3,61 @@
 #include "exitcodes.h"
 #include "terminal.h"
 
+#include "protocol/printable.h"
+
 #include <QCommandLineParser>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
+
 namespace Cli::Output {
+
+namespace {
+
+// QJsonDocument escapes the C0 controls (RFC 8259 7) but writes DEL, C1 controls
+// and format characters such as U+202E as UTF-8: a terminal would act on them.
+// Outside strings JSON text is ASCII, so every such character is inside a string,
+// where "\uXXXX" (UTF-16 code units, RFC 8259 7) means the same character.
+QByteArray terminalSafe(QByteArray json)
+{
+    const bool ascii = std::all_of(json.cbegin(), json.cend(), [](char c) { return uchar(c) < 0x7f; });
+    if (ascii)
+        return json;
+    const QString text = QString::fromUtf8(json);
+    QString out;
+    out.reserve(text.size() + 16);
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const QChar c = text.at(i);
+        const bool pair = c.isHighSurrogate() && i + 1 < text.size() && text.at(i + 1).isLowSurrogate();
+        const char32_t ucs = pair ? QChar::surrogateToUcs4(c, text.at(i + 1)) : c.unicode();
+        // Below DEL only C0, which QJsonDocument has escaped inside strings;
+        // outside them it is the layout (line feeds).
+        if (ucs >= 0x7f && Smtp::isUnsafeCharacter(ucs)) {
+            for (qsizetype k = i; k <= i + (pair ? 1 : 0); ++k)
+                out += QStringLiteral("\\u%1").arg(uint(text.at(k).unicode()), 4, 16, QLatin1Char('0'));
+        } else {
+            out += c;
+            if (pair)
+                out += text.at(i + 1);
+        }
+        if (pair)
+            ++i;
+    }
+    return out.toUtf8();
+}
+
+} // namespace
 
 QByteArray json(const QVariantMap &map)
 {
-    return QJsonDocument(QJsonObject::fromVariantMap(map)).toJson(QJsonDocument::Indented);
+    return terminalSafe(QJsonDocument(QJsonObject::fromVariantMap(map)).toJson(QJsonDocument::Indented));
+}
+
+QByteArray json(const QVariantList &list)
+{
+    return terminalSafe(QJsonDocument(QJsonArray::fromVariantList(list)).toJson(QJsonDocument::Indented));
 }
 
 
@@ -26,7 +72,7 @@ QString transcriptLine(const TranscriptEntry &e)
         .arg(double(e.timeUs) / 1e6, 7, 'f', 3)
         .arg(TranscriptEntry::directionTag(e.direction))
         .arg(e.encrypted ? QStringLiteral("[tls]") : QStringLiteral("     "))
-        .arg(e.text);
+        .arg(Smtp::safeLine(e.text));
 }
 
 void streamTranscript(SmtpClient &client)
@@ -42,12 +88,12 @@ QString reply(const ServerReply &r)
 
 void warning(const QString &command, const QString &text)
 {
-    Terminal::err(QStringLiteral("smtpscope %1: warning: %2\n").arg(command, text));
+    Terminal::err(QStringLiteral("smtpscope %1: warning: %2\n").arg(command, Smtp::safeLine(text)));
 }
 
 int usageError(const QString &command, const QString &text)
 {
-    Terminal::err(QStringLiteral("smtpscope %1: %2\nTry 'smtpscope %1 --help'.\n").arg(command, text));
+    Terminal::err(QStringLiteral("smtpscope %1: %2\nTry 'smtpscope %1 --help'.\n").arg(command, Smtp::safeLine(text)));
     return ExitUsage;
 }
 
@@ -67,7 +113,7 @@ std::optional<int> parseArguments(QCommandLineParser &parser, const QString &com
 
 int failure(const QString &command, const QString &text, int exitCode)
 {
-    Terminal::err(QStringLiteral("smtpscope %1: %2\n").arg(command, text));
+    Terminal::err(QStringLiteral("smtpscope %1: %2\n").arg(command, Smtp::safeLine(text)));
     return exitCode;
 }
 

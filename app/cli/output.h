@@ -17,15 +17,21 @@ class QCommandLineParser;
 
 namespace Cli::Output {
 
-// Indented JSON text of `map`, ending with a newline.
+// Indented JSON text of `map` (or `list`), ending with a newline. Safe for a
+// terminal: besides the C0 controls JSON itself escapes, every character of the
+// escaping rule (protocol/printable.h: DEL, C1 controls, bidi overrides and the
+// other format characters, U+2028/U+2029) is written as a \uXXXX escape, so
+// strings keep their exact values for any JSON parser.
 [[nodiscard]] QByteArray json(const QVariantMap &map);
+[[nodiscard]] QByteArray json(const QVariantList &list);
 
 // Transcript entries as JSON-friendly maps: {time_us, dir ("client", "server",
 // "info", "error"), tls (bool), text}. The engine already redacted secrets.
 [[nodiscard]] QVariantList transcript(const QList<TranscriptEntry> &entries);
 
 // One transcript entry as a line: seconds since the session started, the direction tag
-// (C client, S server, * local info, ! error) and [tls] when inside TLS:
+// (C client, S server, * local info, ! error) and [tls] when inside TLS; the text, which
+// the engine escaped, kept one line (Smtp::safeLine) even when read from a file:
 //   "  0.003 S       220 smtp.test ESMTP"
 //   "  0.011 C [tls] EHLO localhost"
 [[nodiscard]] QString transcriptLine(const TranscriptEntry &entry);

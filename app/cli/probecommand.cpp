@@ -11,6 +11,7 @@
 #include "diagnostics/reportexport.h"
 #include "events/eventqueue.h"
 #include "events/socketevent.h"
+#include "protocol/printable.h"
 #include "protocol/validation.h"
 #include "store/sessionrecord.h"
 
@@ -60,9 +61,15 @@ bool nameMismatch(const TlsInfo &tls)
     return false;
 }
 
+// What the server sent (capabilities, AUTH mechanisms, certificate fields) is
+// shown by the escaping rule of protocol/printable.h; text the engine composed
+// (errors, check summaries) already holds its escapes and is kept one line.
 QString list(const QStringList &items)
 {
-    return items.isEmpty() ? QStringLiteral("(none)") : items.join(QStringLiteral(", "));
+    QStringList shown;
+    for (const QString &item : items)
+        shown.append(Smtp::printable(item));
+    return items.isEmpty() ? QStringLiteral("(none)") : shown.join(QStringLiteral(", "));
 }
 
 // The checklist's options on top of the connection options.
@@ -171,13 +178,14 @@ QString verdictWord(Diagnostics::Verdict v)
 // and the detail indented under it.
 QString checkText(const Diagnostics::Check &c)
 {
-    QString out = QStringLiteral("  %1  %2 %3\n").arg(verdictWord(c.verdict), c.title.leftJustified(24), c.summary);
+    QString out = QStringLiteral("  %1  %2 %3\n")
+                      .arg(verdictWord(c.verdict), Smtp::safeLine(c.title).leftJustified(24), Smtp::safeLine(c.summary));
     const QString indent(8, u' ');
     if (!c.fix.isEmpty())
-        out += indent + QStringLiteral("fix: ") + c.fix + u'\n';
+        out += indent + QStringLiteral("fix: ") + Smtp::safeLine(c.fix) + u'\n';
     if (!c.detail.isEmpty() && c.verdict != Diagnostics::Verdict::Pass) {
         for (const QString &line : c.detail.split(u'\n', Qt::SkipEmptyParts))
-            out += indent + line + u'\n';
+            out += indent + Smtp::safeLine(line) + u'\n';
     }
     return out;
 }
@@ -355,18 +363,19 @@ int probeSession(const QCommandLineParser &p, const ConnectionOptions &conn, QVa
                                nameMismatch(info.tls) ? QStringLiteral("does NOT match") : QStringLiteral("matches"));
         row(QStringLiteral("certificate"), verdict);
         for (const TlsInfo::CertificateError &e : std::as_const(info.tls.errors))
-            row(QString(), QStringLiteral("! %1: %2").arg(e.name, e.reason));
+            row(QString(), QStringLiteral("! %1: %2").arg(e.name, Smtp::safeLine(e.reason)));
         for (qsizetype i = 0; i < info.tls.chain.size(); ++i) {
             const QSslCertificate &c = info.tls.chain.at(i);
             const QVariantMap m = info.tls.toVariantMap().value(QStringLiteral("chain")).toList().value(i).toMap();
             row(QStringLiteral("  [%1]").arg(i),
                 QStringLiteral("%1; issuer %2; %3 to %4 (%5)")
-                    .arg(m.value(QStringLiteral("subject")).toString(), m.value(QStringLiteral("issuer")).toString(),
+                    .arg(Smtp::printable(m.value(QStringLiteral("subject")).toString()),
+                         Smtp::printable(m.value(QStringLiteral("issuer")).toString()),
                          m.value(QStringLiteral("notBefore")).toString(), m.value(QStringLiteral("notAfter")).toString(),
                          validNow(c, now) ? QStringLiteral("valid now") : QStringLiteral("NOT valid now")));
             const QStringList sans = m.value(QStringLiteral("sans")).toStringList();
             if (!sans.isEmpty())
-                row(QString(), QStringLiteral("    names: ") + sans.join(QStringLiteral(", ")));
+                row(QString(), QStringLiteral("    names: ") + list(sans));
         }
     }
     if (info.ehlo.isValid())
@@ -384,9 +393,9 @@ int probeSession(const QCommandLineParser &p, const ConnectionOptions &conn, QVa
     if (quit.isValid())
         row(QStringLiteral("QUIT"), Output::reply(quit));
     else if (!quitError.isEmpty())
-        row(QStringLiteral("QUIT"), QStringLiteral("failed: ") + quitError);
+        row(QStringLiteral("QUIT"), QStringLiteral("failed: ") + Smtp::safeLine(quitError));
     for (const QString &w : std::as_const(info.warnings))
-        row(QStringLiteral("warning"), w);
+        row(QStringLiteral("warning"), Smtp::safeLine(w));
     if (connectError.isError())
         *failureText = QStringLiteral("failed: ") + connectError.toString();
     return exitCode;

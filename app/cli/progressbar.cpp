@@ -61,8 +61,12 @@ void ProgressBar::run()
 void ProgressBar::draw(qint64 done, double seconds)
 {
     const QString line = render(done, m_total, seconds, m_columns - 1);
-    // "\r" + erase to the end of the line (ECMA-48 EL): a shorter line leaves no tail.
-    Terminal::err(m_inPlace ? QStringLiteral("\r") + line + QStringLiteral("\x1b[K") : line + u'\n');
+    // In place: "\r" + erase to the end of the line (ECMA-48 EL), so a shorter
+    // line leaves no tail.
+    if (m_inPlace)
+        Terminal::errInPlace(line);
+    else
+        Terminal::err(line + u'\n');
 }
 
 QString ProgressBar::render(qint64 done, qint64 total, double seconds, int width)

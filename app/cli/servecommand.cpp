@@ -6,6 +6,7 @@
 #include "terminal.h"
 
 #include "capture/captureserver.h"
+#include "protocol/printable.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -90,25 +91,20 @@ bool readPort(const QCommandLineParser &p, const QString &name, quint16 fallback
     return true;
 }
 
-// What a client sent (an encoded-word may decode to CR or LF) must not start a
-// line of its own in the output a script reads: control characters become '?'.
-QString printable(QString text)
-{
-    for (QChar &c : text) {
-        if (c.category() == QChar::Other_Control || c == QChar::LineSeparator || c == QChar::ParagraphSeparator)
-            c = u'?';
-    }
-    return text;
-}
-
+// What a client sent (an encoded-word may decode to CR, LF, ESC or U+202E) is
+// shown by the escaping rule (protocol/printable.h): it cannot start a line of
+// its own in the output a script reads, nor act on the terminal.
 QString messageLine(const Capture::StoredMessage &m)
 {
-    const QString subject =
-        m.subject.isEmpty() ? QStringLiteral("(no subject)") : QStringLiteral("\"%1\"").arg(m.subject);
+    QStringList recipients;
+    for (const QString &r : m.recipients)
+        recipients.append(Smtp::printable(r));
+    const QString subject = m.subject.isEmpty() ? QStringLiteral("(no subject)")
+                                                : QStringLiteral("\"%1\"").arg(Smtp::printable(m.subject));
     return QStringLiteral("%1  %2  from <%3>  to %4  %5  %6\n")
-        .arg(m.received.toUTC().toString(Qt::ISODate), m.id, printable(m.from),
-             m.recipients.isEmpty() ? QStringLiteral("(none)") : printable(m.recipients.join(QStringLiteral(", "))),
-             Output::bytes(m.size), printable(subject));
+        .arg(m.received.toUTC().toString(Qt::ISODate), Smtp::printable(m.id), Smtp::printable(m.from),
+             recipients.isEmpty() ? QStringLiteral("(none)") : recipients.join(QStringLiteral(", ")),
+             Output::bytes(m.size), subject);
 }
 
 } // namespace
@@ -199,8 +195,9 @@ int ServeCommand::run(const QStringList &arguments)
     Capture::CaptureServer server;
     const bool verbose = p.isSet(QStringLiteral("verbose"));
     QObject::connect(&server, &Capture::CaptureServer::log, &server, [verbose](const QString &line) {
+        // A log line may name what a client sent (the AUTH user): one line each.
         if (verbose)
-            Terminal::err(line + u'\n');
+            Terminal::err(Smtp::safeLine(line) + u'\n');
     });
     QObject::connect(&server, &Capture::CaptureServer::messageCaptured, &server,
                      [](const Capture::StoredMessage &m) { Terminal::out(messageLine(m)); });

@@ -1,5 +1,7 @@
 #include "terminal.h"
 
+#include "protocol/printable.h"
+
 #include <QByteArray>
 
 #include <cstdio>
@@ -20,8 +22,12 @@ void write(FILE *stream, const QByteArray &bytes)
 
 } // namespace
 
-void out(const QString &text) { write(stdout, text.toUtf8()); }
-void err(const QString &text) { write(stderr, text.toUtf8()); }
+void out(const QString &text) { write(stdout, Smtp::safeText(text).toUtf8()); }
+void err(const QString &text) { write(stderr, Smtp::safeText(text).toUtf8()); }
+void errInPlace(const QString &line)
+{
+    write(stderr, QByteArrayLiteral("\r") + Smtp::safeLine(line).toUtf8() + QByteArrayLiteral("\x1b[K"));
+}
 void outBytes(const QByteArray &bytes) { write(stdout, bytes); }
 
 bool stdinIsTerminal() { return ::isatty(STDIN_FILENO) == 1; }

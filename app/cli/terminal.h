@@ -9,9 +9,20 @@
 
 namespace Cli::Terminal {
 
-// Writes `text` as UTF-8 and flushes.
+// Writes `text` as UTF-8 and flushes. The last guard of the escaping rule
+// (protocol/printable.h, Smtp::safeText): whatever a server, a certificate, a
+// client or a file put into the text, no control character other than the line
+// feed, no C1 control and no bidi override or other format character reaches
+// the terminal raw; they are written as "\x1b", "\x202e".
 void out(const QString &text);
 void err(const QString &text);
+// The progress bar's line, redrawn in place: "\r", the line, and erase to the
+// end of the line (ECMA-48 EL). The only terminal control the command line
+// writes; `line` itself is guarded like err().
+void errInPlace(const QString &line);
+// Bytes written as they are: JSON made by Output::json (whose strings escape
+// the rule's characters), and the message of `send --test`, which the user asked
+// to see exactly.
 void outBytes(const QByteArray &bytes);
 
 [[nodiscard]] bool stdinIsTerminal();

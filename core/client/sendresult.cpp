@@ -1,10 +1,18 @@
 #include "sendresult.h"
 
+#include "protocol/printable.h"
+
 QString ServerReply::display(bool firstLineOnly) const
 {
     if (!isValid())
         return {};
-    QString text = firstLineOnly ? desc.section(u'\n', 0, 0) : QString(desc).replace(u'\n', QStringLiteral(" / "));
+    // The text is the server's: each line shown by the escaping rule (printable.h).
+    QStringList lines = desc.split(u'\n');
+    if (firstLineOnly)
+        lines = lines.mid(0, 1);
+    for (QString &line : lines)
+        line = Smtp::printable(line);
+    QString text = lines.join(QStringLiteral(" / "));
     if (!enhanced.isEmpty() && !text.startsWith(enhanced))
         text = enhanced + u' ' + text;
     return text.isEmpty() ? QString::number(code) : QString::number(code) + u' ' + text;

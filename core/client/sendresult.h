@@ -22,7 +22,8 @@ struct ServerReply
     [[nodiscard]] QVariantMap toVariantMap() const; // {code, desc, enhanced}
     // "250 2.0.0 Ok: queued as X": the code, the enhanced code unless the text
     // already starts with it (RFC 2034 replies usually do), and the text: all its
-    // lines joined with " / ", or only the first. Empty for no reply.
+    // lines joined with " / ", or only the first, each shown by the escaping rule
+    // of protocol/printable.h. Empty for no reply.
     [[nodiscard]] QString display(bool firstLineOnly = false) const;
 };
 

@@ -12,6 +12,8 @@
 
 #include "discovery.h"
 
+#include "protocol/printable.h"
+
 #include <QDnsLookup>
 #include <QEventLoop>
 #include <QMutex>
@@ -37,6 +39,22 @@
 namespace Diagnostics {
 
 namespace {
+
+// DNS records and an HTTPS policy body are the peer's text: a check's detail
+// shows them line by line by the escaping rule (protocol/printable.h), CRLF or
+// LF line ends alike; the check's data keeps them exact.
+QString shownLines(const QStringList &texts)
+{
+    QStringList out;
+    for (const QString &text : texts) {
+        for (QStringView line : QStringView(text).split(u'\n')) {
+            if (line.endsWith(u'\r'))
+                line.chop(1);
+            out.append(Smtp::printable(line));
+        }
+    }
+    return out.join(u'\n');
+}
 
 QString stripDot(QString name)
 {
@@ -750,10 +768,10 @@ void spfCheck(Resolver &resolver, const QString &domain, const QElapsedTimer &cl
                         .arg(domain)
                         .arg(spf.size());
         c.fix = QStringLiteral("Merge them into one v=spf1 record listing every allowed sender once.");
-        c.detail = spf.join(u'\n');
+        c.detail = shownLines(spf);
     } else {
         const SpfReading r = readSpf(spf.first());
-        c.detail = spf.first();
+        c.detail = shownLines({spf.first()});
         fact.insert(QStringLiteral("record"), spf.first());
         fact.insert(QStringLiteral("mechanisms"), r.mechanisms);
         fact.insert(QStringLiteral("all"), r.allQualifier);
@@ -821,10 +839,10 @@ void dmarcCheck(Resolver &resolver, const QString &domain, const QElapsedTimer &
                         .arg(records.size())
                         .arg(domain);
         c.fix = QStringLiteral("Keep exactly one v=DMARC1 record at %1.").arg(name);
-        c.detail = records.join(u'\n');
+        c.detail = shownLines(records);
     } else {
         const DmarcReading r = readDmarc(records.first());
-        c.detail = records.first();
+        c.detail = shownLines({records.first()});
         fact.insert(QStringLiteral("record"), records.first());
         if (r.valid) {
             fact.insert(QStringLiteral("policy"), r.policy);
@@ -904,12 +922,12 @@ void mtaStsCheck(Resolver &resolver, const QString &domain, const QStringList &m
                         .arg(name)
                         .arg(records.size());
         c.fix = QStringLiteral("Keep exactly one \"v=STSv1; id=...\" record.");
-        c.detail = records.join(u'\n');
+        c.detail = shownLines(records);
         return done();
     }
     static const QRegularExpression idRe(QStringLiteral("(?:^|;)\\s*id=([A-Za-z0-9]{1,32})\\s*(?:;|$)"));
     const QRegularExpressionMatch idm = idRe.match(records.first());
-    c.detail = records.first();
+    c.detail = shownLines({records.first()});
     if (!idm.hasMatch()) {
         c.verdict = Verdict::Fail;
         c.summary = QStringLiteral("The MTA-STS record of %1 has no valid id= (1 to 32 letters or digits, RFC 8461 3.1), "
@@ -938,7 +956,7 @@ void mtaStsCheck(Resolver &resolver, const QString &domain, const QStringList &m
         return done();
     }
     const MtaStsPolicy policy = readMtaStsPolicy(body.records.first());
-    c.detail += u'\n' + body.records.first().left(4096);
+    c.detail += u'\n' + shownLines({body.records.first().left(4096)});
     if (!policy.valid) {
         c.verdict = Verdict::Fail;
         c.summary = QStringLiteral("The MTA-STS policy at %1 is invalid: %2; senders ignore it.").arg(policyUrl, policy.error);

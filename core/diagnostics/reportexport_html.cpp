@@ -8,6 +8,8 @@
 
 #include "reportexport_shell.h"
 
+#include "protocol/printable.h"
+
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QJsonValue>
@@ -23,13 +25,16 @@ using namespace ReportExportDetail;
 namespace {
 
 // HTML 5 13.1.2.6 / 13.1.3: escape the five characters that can end text or an
-// attribute. C0 controls (other than tab and newline) are not allowed in HTML
-// text at all: show them as \xHH like the transcript does.
+// attribute. Before that, the escaping rule of protocol/printable.h: C0 controls
+// (not allowed in HTML text), C1 controls and the format characters that could
+// reorder or hide what the report shows (U+202E) become "\x1b", "\x202e" as
+// in the transcript; line feeds stay, they lay out <pre> blocks.
 QString esc(const QString &text)
 {
+    const QString safe = Smtp::safeText(text);
     QString out;
-    out.reserve(text.size() + text.size() / 8);
-    for (const QChar ch : text) {
+    out.reserve(safe.size() + safe.size() / 8);
+    for (const QChar ch : safe) {
         switch (ch.unicode()) {
         case u'&':
             out += QStringLiteral("&amp;");
@@ -47,11 +52,7 @@ QString esc(const QString &text)
             out += QStringLiteral("&#39;");
             break;
         default:
-            if ((ch.unicode() < 0x20 && ch != u'\n' && ch != u'\t') || ch.unicode() == 0x7f
-                || (ch.unicode() >= 0x80 && ch.unicode() < 0xa0))
-                out += QStringLiteral("\\x%1").arg(ch.unicode(), 2, 16, QLatin1Char('0'));
-            else
-                out += ch;
+            out += ch;
         }
     }
     return out;

@@ -1,5 +1,7 @@
 #include "servercheck_tls.h"
 
+#include "protocol/printable.h"
+
 #include <QSslCertificate>
 #include <QStringList>
 
@@ -21,14 +23,32 @@ bool isNameError(const QString &name)
     return name == QLatin1String("HostNameMismatch");
 }
 
+// Certificate fields are the peer's text: summaries show them by the escaping
+// rule (printable.h), at most this many characters each; check data keeps them exact.
+constexpr qsizetype MaxNameShown = 256;
+
+QString shown(const QString &name)
+{
+    return Smtp::printable(name, MaxNameShown);
+}
+
+QString shownList(const QStringList &names, const QString &separator = QStringLiteral(", "))
+{
+    QStringList out;
+    out.reserve(names.size());
+    for (const QString &n : names)
+        out.append(shown(n));
+    return out.join(separator);
+}
+
 QString leafName(const QSslCertificate &leaf)
 {
     // The subject's CN is the name people recognise; the SANs when it has none.
     const QStringList cn = leaf.subjectInfo(QSslCertificate::CommonName);
     if (!cn.isEmpty() && !cn.first().isEmpty())
-        return cn.first();
+        return shown(cn.first());
     const QStringList names = TlsInfo::certificateNames(leaf);
-    return names.isEmpty() ? QStringLiteral("the server") : names.first();
+    return names.isEmpty() ? QStringLiteral("the server") : shown(names.first());
 }
 
 QString dateOf(const QDateTime &t)
@@ -81,8 +101,8 @@ void chain(const TlsInfo &tls, bool insecure, Check *check)
         const QSslCertificate &top = tls.chain.last();
         check->verdict = Verdict::Pass;
         check->summary = QStringLiteral("the chain (%1) leads to a trusted authority (%2)")
-                             .arg(subjects.join(QStringLiteral(" <- ")),
-                                  top.issuerInfo(QSslCertificate::CommonName).join(QStringLiteral(", ")));
+                             .arg(shownList(subjects, QStringLiteral(" <- ")),
+                                  shownList(top.issuerInfo(QSslCertificate::CommonName)));
         check->detail = errorLines(tls.errors);
         return;
     }
@@ -103,8 +123,7 @@ void chain(const TlsInfo &tls, bool insecure, Check *check)
         check->summary = QStringLiteral("the chain stops at %1, whose issuer is neither sent by the server "
                                         "nor trusted here: most likely the intermediate certificate is "
                                         "missing (%2).")
-                             .arg(tls.chain.last().subjectInfo(QSslCertificate::CommonName).join(QStringLiteral(", ")),
-                                  why);
+                             .arg(shownList(tls.chain.last().subjectInfo(QSslCertificate::CommonName)), why);
         check->fix = QStringLiteral("serve the full chain: the leaf followed by its intermediates (with "
                                     "Let's Encrypt, fullchain.pem rather than cert.pem; Postfix: "
                                     "smtpd_tls_chain_files = key, fullchain), then reload the server");
@@ -148,9 +167,7 @@ void expiry(const TlsInfo &tls, const QDateTime &nowUtc, Check *check)
     if (nowUtc < notBefore) {
         check->verdict = Verdict::Fail;
         check->summary = QStringLiteral("the certificate for %1 is not valid before %2 (%3 days from now).%4")
-                             .arg(name, dateOf(notBefore))
-                             .arg(nowUtc.daysTo(notBefore))
-                             .arg(kStops);
+                             .arg(name, dateOf(notBefore), QString::number(nowUtc.daysTo(notBefore)), kStops);
         check->fix = QStringLiteral("check the clock of the server that issued it and of this machine, or "
                                     "install a certificate that is valid now");
         return;
@@ -173,18 +190,15 @@ void expiry(const TlsInfo &tls, const QDateTime &nowUtc, Check *check)
     if (daysLeft < 14) {
         check->verdict = Verdict::Warn;
         check->summary = QStringLiteral("the certificate for %1 expires in %2 day%3 (%4)")
-                             .arg(name)
-                             .arg(daysLeft)
-                             .arg(daysLeft == 1 ? "" : "s")
-                             .arg(dateOf(notAfter));
+                             .arg(name, QString::number(daysLeft), daysLeft == 1 ? QString() : QStringLiteral("s"),
+                                  dateOf(notAfter));
         check->fix = QStringLiteral("renew the certificate now and reload the server; with automatic renewal "
                                     "find out why it has not happened (certbot renew --dry-run)");
         return;
     }
     check->verdict = Verdict::Pass;
     check->summary = QStringLiteral("the certificate for %1 is valid until %2 (%3 days left)")
-                         .arg(name, dateOf(notAfter))
-                         .arg(daysLeft);
+                         .arg(name, dateOf(notAfter), QString::number(daysLeft));
 }
 
 void name(const TlsInfo &tls, Check *check)
@@ -208,12 +222,12 @@ void name(const TlsInfo &tls, Check *check)
         check->fix = QStringLiteral("install a certificate whose subject alternative names include %1 (e.g. "
                                     "certbot certonly -d %1), or have clients use a name the certificate "
                                     "carries (%2)")
-                         .arg(tls.peerVerifyName, names.join(QStringLiteral(", ")));
+                         .arg(tls.peerVerifyName, shownList(names));
         return;
     }
     check->verdict = Verdict::Pass;
     check->summary = QStringLiteral("the certificate is valid for %1 (it names %2)")
-                         .arg(tls.peerVerifyName, names.join(QStringLiteral(", ")));
+                         .arg(tls.peerVerifyName, shownList(names));
 }
 
 void protocol(const TlsInfo &tls, Check *check)

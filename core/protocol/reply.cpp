@@ -1,5 +1,7 @@
 #include "reply.h"
 
+#include "printable.h"
+
 #include <QStringDecoder>
 
 namespace Smtp {
@@ -19,30 +21,16 @@ QByteArray Reply::text() const
 namespace {
 
 // Server text is untrusted bytes (security catalogue E.47): decode UTF-8 when it
-// is valid, else read it as Latin-1 so no byte is lost, then make every control
-// character and bidirectional override visible so a reply cannot rewrite the
-// line it is shown in (terminal escapes, U+202E).
+// is valid, else read it as Latin-1 so no byte is lost, then show it by the one
+// escaping rule (printable.h) so a reply cannot rewrite the line it is shown in
+// (terminal escapes, U+202E).
 QString readableText(const QByteArray &bytes)
 {
     QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
     QString decoded = utf8.decode(bytes);
     if (utf8.hasError())
         decoded = QString::fromLatin1(bytes);
-
-    QString shown;
-    shown.reserve(decoded.size());
-    for (const QChar c : std::as_const(decoded)) {
-        const char16_t u = c.unicode();
-        const bool control = u < 0x20 || u == 0x7f || (u >= 0x80 && u < 0xa0);
-        const bool bidi = (u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069)
-                || u == 0x200e || u == 0x200f;
-        if (control || bidi)
-            shown += (u <= 0xff ? QStringLiteral("\\x%1").arg(u, 2, 16, QLatin1Char('0'))
-                                : QStringLiteral("\\u%1").arg(u, 4, 16, QLatin1Char('0')));
-        else
-            shown += c;
-    }
-    return shown;
+    return printable(decoded);
 }
 
 } // namespace

@@ -110,6 +110,10 @@ QString sslErrorName(QSslError::SslError e)
     return key ? QString::fromLatin1(key) : QStringLiteral("SslError%1").arg(int(e));
 }
 
+// A certificate field is shown at most this long in an error (characters): the
+// peer chooses its size.
+constexpr qsizetype MaxNameShown = 256;
+
 QString certificateSubject(const QSslCertificate &cert)
 {
     if (cert.isNull())
@@ -124,7 +128,10 @@ QString certificateIssuer(const QSslCertificate &cert)
     return cn.isEmpty() ? cert.issuerDisplayName() : cn.join(QStringLiteral(", "));
 }
 
-// One certificate error in words, saying what it means for the user.
+// One certificate error in words, saying what it means for the user. The
+// certificate's names are the peer's text: the reason shows them by the
+// escaping rule (printable.h), so a subject holding terminal escapes or bidi
+// overrides cannot rewrite the error line; `subject` keeps them exact, as data.
 TlsInfo::CertificateError describeSslError(const QSslError &error, const QSslCertificate &leaf,
                                            const QString &verifyName)
 {
@@ -132,14 +139,17 @@ TlsInfo::CertificateError describeSslError(const QSslError &error, const QSslCer
     TlsInfo::CertificateError out;
     out.name = sslErrorName(error.error());
     out.subject = certificateSubject(cert);
-    const QString subject = out.subject.isEmpty() ? QStringLiteral("the server") : out.subject;
+    const QString subject =
+        out.subject.isEmpty() ? QStringLiteral("the server") : Smtp::printable(out.subject, MaxNameShown);
     switch (error.error()) {
     case QSslError::HostNameMismatch: {
-        const QStringList names = TlsInfo::certificateNames(cert);
+        QStringList names = TlsInfo::certificateNames(cert);
+        for (QString &n : names)
+            n = Smtp::printable(n, MaxNameShown);
         out.reason = QStringLiteral("the certificate is for %1, not %2")
                          .arg(names.isEmpty() ? QStringLiteral("no host name")
                                               : names.join(QStringLiteral(", ")),
-                              verifyName);
+                              Smtp::printable(verifyName));
         break;
     }
     case QSslError::SelfSignedCertificate:
@@ -156,7 +166,7 @@ TlsInfo::CertificateError describeSslError(const QSslError &error, const QSslCer
         out.reason = QStringLiteral("the certificate of %1 was issued by %2, which is not a "
                                     "trusted authority (or the server did not send the "
                                     "intermediate certificates)")
-                         .arg(subject, certificateIssuer(cert));
+                         .arg(subject, Smtp::printable(certificateIssuer(cert), MaxNameShown));
         break;
     case QSslError::CertificateExpired:
         out.reason = QStringLiteral("the certificate of %1 expired on %2")

@@ -1,5 +1,7 @@
 #include "capturelistmodel.h"
 
+#include "live/peertext.h"
+
 #include <QLocale>
 
 #include <algorithm>
@@ -87,12 +89,18 @@ QVariant CaptureListModel::data(const QModelIndex &index, int role) const
     case TimeColumn:
         return role == Qt::ToolTipRole ? m.received.toLocalTime().toString(Qt::ISODateWithMs)
                                        : QLocale().toString(m.received.toLocalTime(), QStringLiteral("yyyy-MM-dd HH:mm:ss"));
-    case FromColumn:
-        return m.from.isEmpty() ? QStringLiteral("<>") : m.from; // RFC 5321 4.5.5: null reverse-path
+    // Envelope and subject are what a client sent: shown by the escaping rule
+    // (live/peertext.h), so a subject with U+202E or ESC cannot disguise the row.
+    case FromColumn: {
+        // RFC 5321 4.5.5: "<>" is the null reverse-path.
+        const QString from = m.from.isEmpty() ? QStringLiteral("<>") : PeerText::value(m.from);
+        return role == Qt::ToolTipRole ? PeerText::toolTip(from) : from;
+    }
     case ToColumn:
-        return role == Qt::ToolTipRole ? m.recipients.join(QLatin1Char('\n')) : m.recipients.join(QStringLiteral(", "));
+        return role == Qt::ToolTipRole ? PeerText::toolTip(PeerText::values(m.recipients, QStringLiteral("\n")))
+                                       : PeerText::values(m.recipients, QStringLiteral(", "));
     case SubjectColumn:
-        return m.subject;
+        return role == Qt::ToolTipRole ? PeerText::toolTip(PeerText::value(m.subject)) : PeerText::value(m.subject);
     case SizeColumn:
         return role == Qt::ToolTipRole ? tr("%1 bytes").arg(m.size) : QLocale().formattedDataSize(m.size);
     default:

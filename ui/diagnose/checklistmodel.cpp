@@ -1,6 +1,7 @@
 #include "checklistmodel.h"
 
 #include "live/livecolours.h"
+#include "live/peertext.h"
 
 #include <QFont>
 #include <QGuiApplication>
@@ -428,12 +429,17 @@ QVariant ChecklistModel::scopeData(int row, int column, int role) const
             return verdictIcon(w);
         if (role == Qt::ForegroundRole)
             return verdictColour(w);
-        if (role == Qt::AccessibleTextRole || role == Qt::ToolTipRole)
-            return tr("Worst verdict of %1: %2").arg(s.name, verdictWord(w));
+        if (role == Qt::AccessibleTextRole)
+            return tr("Worst verdict of %1: %2").arg(PeerText::line(s.name), verdictWord(w));
+        if (role == Qt::ToolTipRole)
+            return PeerText::toolTip(tr("Worst verdict of %1: %2").arg(PeerText::line(s.name), verdictWord(w)));
         break;
     case CheckColumn:
-        if (role == Qt::DisplayRole || role == Qt::AccessibleTextRole || role == Qt::ToolTipRole)
-            return s.name;
+        // A scope is a host name from the user or from DNS (an MX target).
+        if (role == Qt::DisplayRole || role == Qt::AccessibleTextRole)
+            return PeerText::line(s.name);
+        if (role == Qt::ToolTipRole)
+            return PeerText::toolTip(PeerText::line(s.name));
         if (role == Qt::FontRole) {
             QFont f;
             f.setBold(true);
@@ -488,10 +494,13 @@ QVariant ChecklistModel::checkData(const Check &c, int column, int role) const
             return tr("%1 (id %2)").arg(c.title.isEmpty() ? c.id : c.title, c.id);
         break;
     case SummaryColumn:
+        // Summaries quote servers, certificates and DNS records (escaped when the
+        // check was made); the escaping rule guards the row all the same.
         if (role == Qt::DisplayRole || role == Qt::AccessibleTextRole)
-            return c.summary;
+            return PeerText::line(c.summary);
         if (role == Qt::ToolTipRole)
-            return c.fix.isEmpty() ? c.summary : tr("%1\nFix: %2").arg(c.summary, c.fix);
+            return PeerText::toolTip(c.fix.isEmpty() ? PeerText::line(c.summary)
+                                                     : tr("%1\nFix: %2").arg(PeerText::line(c.summary), PeerText::line(c.fix)));
         break;
     case TimeColumn:
         if (role == Qt::DisplayRole || role == Qt::AccessibleTextRole)

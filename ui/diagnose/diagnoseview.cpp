@@ -3,6 +3,7 @@
 #include "checklistmodel.h"
 #include "diagnosecontroller.h"
 #include "diagnostics/reportexport.h"
+#include "live/peertext.h"
 #include "waterfallchart.h"
 
 #include <QApplication>
@@ -316,10 +317,12 @@ void DiagnoseView::Private::showSelected()
         details->clear();
         return;
     }
+    // The details quote the server (greeting, EHLO lines) and the check's data
+    // as received: shown by the escaping rule (live/peertext.h).
     if (const Check *c = model->checkAt(current.siblingAtColumn(0)))
-        details->setPlainText(checkDetails(*c));
+        details->setPlainText(PeerText::text(checkDetails(*c)));
     else
-        details->setPlainText(scopeDetails(current.data(ChecklistModel::ScopeRole).toString()));
+        details->setPlainText(PeerText::text(scopeDetails(current.data(ChecklistModel::ScopeRole).toString())));
 }
 
 Report DiagnoseView::Private::exportReport() const

@@ -1,6 +1,7 @@
 #include "historylistmodel.h"
 
 #include "live/livecolours.h"
+#include "live/peertext.h"
 
 #include <QLocale>
 #include <QSet>
@@ -138,28 +139,30 @@ QVariant HistoryListModel::data(const QModelIndex &index, int role) const
         switch (index.column()) {
         case TimeColumn: return s.started.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
         case KindColumn: return Store::sessionKindName(s.kind);
-        case TargetColumn: return s.target;
-        case OutcomeColumn: return s.outcome;
-        case SubjectColumn: {
+        // Rows hold what servers and .eml files said: shown by the escaping rule
+        // (live/peertext.h), one line each.
+        case TargetColumn: return PeerText::value(s.target);
+        case OutcomeColumn: return PeerText::value(s.outcome);
+        case SubjectColumn:
             // The error says more than the subject when the session failed.
-            QString text = s.error.isEmpty() ? s.subject : s.error;
-            text.replace(QLatin1Char('\n'), QLatin1Char(' '));
-            return text;
-        }
+            return s.error.isEmpty() ? PeerText::value(s.subject) : PeerText::line(s.error);
         case DurationColumn: return durationText(s.durationUs);
         }
         return {};
     case Qt::ToolTipRole:
         switch (index.column()) {
         case TimeColumn: return s.started.toUTC().toString(Qt::ISODate);
-        case TargetColumn: return s.profile.isEmpty() ? s.target : tr("%1 (profile %2)").arg(s.target, s.profile);
+        case TargetColumn:
+            return PeerText::toolTip(s.profile.isEmpty()
+                                         ? PeerText::value(s.target)
+                                         : tr("%1 (profile %2)").arg(PeerText::value(s.target), PeerText::value(s.profile)));
         case SubjectColumn: {
             QStringList lines;
             if (!s.subject.isEmpty())
-                lines.append(tr("Subject: %1").arg(s.subject));
+                lines.append(tr("Subject: %1").arg(PeerText::value(s.subject)));
             if (!s.error.isEmpty())
-                lines.append(tr("Error: %1").arg(s.error));
-            return lines.join(QLatin1Char('\n'));
+                lines.append(tr("Error: %1").arg(PeerText::line(s.error)));
+            return PeerText::toolTip(lines.join(QLatin1Char('\n')));
         }
         default: return {};
         }

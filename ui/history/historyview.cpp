@@ -4,6 +4,7 @@
 #include "live/eventlogmodel.h"
 #include "live/livecolours.h"
 #include "live/liveviews.h"
+#include "live/peertext.h"
 #include "storedresult.h"
 
 #include <QCheckBox>
@@ -527,21 +528,23 @@ void HistoryView::Private::updateDetail()
 void HistoryView::Private::showSession(const Store::SessionRecord &record)
 {
     comparison.clear();
-    QStringList parts{QStringLiteral("%1 %2").arg(Store::sessionKindName(record.kind), record.target),
-                      record.outcome,
+    // The record's values came from servers, .eml files and the database file:
+    // shown by the escaping rule (live/peertext.h).
+    QStringList parts{QStringLiteral("%1 %2").arg(Store::sessionKindName(record.kind), PeerText::value(record.target)),
+                      PeerText::value(record.outcome),
                       record.started.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
                       HistoryListModel::durationText(record.durationUs)};
     if (!record.securityMode.isEmpty())
-        parts.append(record.securityMode);
+        parts.append(PeerText::value(record.securityMode));
     if (!record.profile.isEmpty())
-        parts.append(tr("profile %1").arg(record.profile));
+        parts.append(tr("profile %1").arg(PeerText::value(record.profile)));
     if (!record.user.isEmpty())
-        parts.append(tr("user %1").arg(record.user));
+        parts.append(tr("user %1").arg(PeerText::value(record.user)));
     if (!record.subject.isEmpty())
-        parts.append(tr("\"%1\"").arg(record.subject));
+        parts.append(tr("\"%1\"").arg(PeerText::value(record.subject)));
     QString text = parts.join(QStringLiteral(" \u2014 "));
     if (!record.error.isEmpty())
-        text += QLatin1Char('\n') + record.error;
+        text += QLatin1Char('\n') + PeerText::line(record.error);
     header->setText(text);
 
     if (record.kind == Store::SessionKind::Diagnosis) {
@@ -572,22 +575,26 @@ void HistoryView::Private::fillChecks(const Store::SessionRecord &record)
     for (int row = 0; row < list.size(); ++row) {
         const QVariantMap c = list.at(row).toMap();
         const QString verdict = c.value(QStringLiteral("verdict")).toString();
-        auto *v = new QTableWidgetItem(verdict);
+        auto *v = new QTableWidgetItem(PeerText::line(verdict));
         const int hue = verdictHue(verdict);
         if (hue >= 0)
             v->setForeground(LiveColours::readable(hue, base));
         checks->setItem(row, 0, v);
         const QString title = c.value(QStringLiteral("title")).toString();
         const QString scope = c.value(QStringLiteral("scope")).toString();
-        auto *check = new QTableWidgetItem(scope.isEmpty() ? title : QStringLiteral("%1 (%2)").arg(title, scope));
-        check->setToolTip(c.value(QStringLiteral("id")).toString());
+        // Check texts hold server and DNS text (escaped when the check was made;
+        // kept one line all the same, as a stored row may have been edited).
+        auto *check = new QTableWidgetItem(
+            PeerText::line(scope.isEmpty() ? title : QStringLiteral("%1 (%2)").arg(title, scope)));
+        check->setToolTip(PeerText::toolTip(c.value(QStringLiteral("id")).toString()));
         checks->setItem(row, 1, check);
-        auto *summary = new QTableWidgetItem(c.value(QStringLiteral("summary")).toString());
+        auto *summary = new QTableWidgetItem(PeerText::line(c.value(QStringLiteral("summary")).toString()));
         const QString detail = c.value(QStringLiteral("detail")).toString();
-        summary->setToolTip(detail.isEmpty() ? summary->text() : summary->text() + QLatin1Char('\n') + detail);
+        summary->setToolTip(
+            PeerText::toolTip(detail.isEmpty() ? summary->text() : summary->text() + QLatin1Char('\n') + detail));
         checks->setItem(row, 2, summary);
-        auto *fix = new QTableWidgetItem(c.value(QStringLiteral("fix")).toString());
-        fix->setToolTip(fix->text());
+        auto *fix = new QTableWidgetItem(PeerText::line(c.value(QStringLiteral("fix")).toString()));
+        fix->setToolTip(PeerText::toolTip(fix->text()));
         checks->setItem(row, 3, fix);
     }
     checks->resizeColumnToContents(0);
@@ -605,7 +612,7 @@ void HistoryView::Private::showComparison(const Store::SessionRecord &older, con
     auto describe = [](const Store::SessionRecord &r) {
         return QStringLiteral("#%1 %2 %3 (%4)")
             .arg(r.id)
-            .arg(Store::sessionKindName(r.kind), r.target,
+            .arg(Store::sessionKindName(r.kind), PeerText::value(r.target),
                  r.started.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")));
     };
     header->setText(tr("Older: %1\nNewer: %2\n%3 of %4 aspects differ")
@@ -626,10 +633,12 @@ void HistoryView::Private::fillComparisonTable()
         if (filter && r.same)
             continue;
         compareTable->insertRow(row);
-        const QStringList cells{r.section, r.aspect, r.left, r.right, r.same ? tr("same") : tr("differs")};
+        // The two sides are values from the records (certificate names, replies).
+        const QStringList cells{r.section, r.aspect, PeerText::line(r.left), PeerText::line(r.right),
+                                r.same ? tr("same") : tr("differs")};
         for (int col = 0; col < cells.size(); ++col) {
             auto *item = new QTableWidgetItem(cells.at(col));
-            item->setToolTip(cells.at(col));
+            item->setToolTip(PeerText::toolTip(cells.at(col)));
             // The tint keeps the palette's text readable (LiveColours::highlight);
             // "differs" says it in words for those who do not see the tint.
             if (!r.same) {

@@ -1,6 +1,8 @@
 #include "eventlogmodel.h"
 
 #include "events/socketevent.h"
+#include "peertext.h"
+#include "protocol/printable.h"
 
 #include <QDateTime>
 #include <QSet>
@@ -23,24 +25,13 @@ bool isCommonField(const QString &key)
         || key == u"time";
 }
 
-// Control characters made visible so that one event stays one line.
+// Values may hold what a server sent (reply text, host names): the escaping
+// rule of protocol/printable.h makes control and format characters visible, and
+// one event stays one line. Smtp::safeLine leaves backslashes alone, so a value
+// the engine already escaped is shown as it is.
 QString escaped(const QString &s)
 {
-    QString out;
-    out.reserve(s.size());
-    for (const QChar c : s) {
-        switch (c.unicode()) {
-        case '\r': out += QStringLiteral("\\r"); break;
-        case '\n': out += QStringLiteral("\\n"); break;
-        case '\t': out += QStringLiteral("\\t"); break;
-        default:
-            if (c.unicode() < 0x20 || c.unicode() == 0x7f)
-                out += QStringLiteral("\\x%1").arg(c.unicode(), 2, 16, QLatin1Char('0'));
-            else
-                out += c;
-        }
-    }
-    return out;
+    return Smtp::safeLine(s);
 }
 
 // One value as text, cut at kMaxValueChars with " +N bytes" (N: what was left
@@ -122,7 +113,7 @@ QVariant EventLogModel::data(const QModelIndex &index, int role) const
         return {};
     case Qt::ToolTipRole:
         if (index.column() == DetailsColumn && !row.details.isEmpty())
-            return row.details;
+            return PeerText::toolTip(row.details);
         return {};
     case Qt::TextAlignmentRole:
         if (index.column() == TimeColumn)

@@ -5,6 +5,8 @@ target_sources(ui PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/liveviews.h
     ${CMAKE_CURRENT_LIST_DIR}/livecolours.h
     ${CMAKE_CURRENT_LIST_DIR}/livecolours.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/peertext.h
+    ${CMAKE_CURRENT_LIST_DIR}/peertext.cpp
     ${CMAKE_CURRENT_LIST_DIR}/eventlogview.cpp
     ${CMAKE_CURRENT_LIST_DIR}/transcriptview.cpp
     ${CMAKE_CURRENT_LIST_DIR}/throughputchart.cpp

@@ -2,6 +2,7 @@
 
 #include "diagnostics/replyexplainer.h"
 #include "livecolours.h"
+#include "peertext.h"
 
 #include <QDateTime>
 #include <QDialog>
@@ -19,7 +20,8 @@
 // What one send ended with. The TLS summary and the chain dialog use
 // TlsInfo::toVariantMap() for the certificate fields, so the GUI shows the very
 // strings (DN text, ISO dates, SHA-256 as openssl prints it) that the CLI and the
-// JSON reports show.
+// JSON reports show. Those fields, reply texts and addresses are the peer's: they
+// are shown by the escaping rule (peertext.h).
 
 namespace {
 
@@ -89,17 +91,18 @@ void ResultPanel::Private::showChain(QWidget *parent) const
                                     : (c.value(QStringLiteral("selfSigned")).toBool() ? ResultPanel::tr("root")
                                                                                       : ResultPanel::tr("intermediate"));
         auto *top = new QTreeWidgetItem(tree, {ResultPanel::tr("#%1 (%2)").arg(i).arg(role),
-                                               c.value(QStringLiteral("subject")).toString()});
+                                               PeerText::value(c.value(QStringLiteral("subject")).toString())});
         auto field = [top](const QString &name, const QString &value) {
             auto *item = new QTreeWidgetItem(top, {name, value});
-            item->setToolTip(1, value);
+            item->setToolTip(1, PeerText::toolTip(value));
         };
-        field(ResultPanel::tr("Subject"), c.value(QStringLiteral("subject")).toString());
-        field(ResultPanel::tr("Issuer"), c.value(QStringLiteral("issuer")).toString());
+        field(ResultPanel::tr("Subject"), PeerText::value(c.value(QStringLiteral("subject")).toString()));
+        field(ResultPanel::tr("Issuer"), PeerText::value(c.value(QStringLiteral("issuer")).toString()));
         field(ResultPanel::tr("Valid from"), c.value(QStringLiteral("notBefore")).toString());
         field(ResultPanel::tr("Valid until"), c.value(QStringLiteral("notAfter")).toString());
         field(ResultPanel::tr("SHA-256"), c.value(QStringLiteral("sha256")).toString());
-        field(ResultPanel::tr("Names (SAN)"), c.value(QStringLiteral("sans")).toStringList().join(QStringLiteral(", ")));
+        field(ResultPanel::tr("Names (SAN)"),
+              PeerText::values(c.value(QStringLiteral("sans")).toStringList(), QStringLiteral(", ")));
         top->setExpanded(true);
     }
     if (chain.isEmpty())
@@ -180,7 +183,7 @@ void ResultPanel::showResult(const SendResult &result)
     } else if (result.message.isValid()) {
         summary = tr("Refused by %1: %2").arg(result.target, replyText(result.message));
     } else if (result.error.isError()) {
-        summary = tr("Not sent: %1").arg(result.error.toString());
+        summary = tr("Not sent: %1").arg(PeerText::line(result.error.toString()));
     } else {
         summary = tr("Not sent");
     }
@@ -188,26 +191,29 @@ void ResultPanel::showResult(const SendResult &result)
         summary += tr(" (%1 of %2 recipients refused)").arg(refused.size()).arg(result.recipients.size());
     else if (!result.recipients.isEmpty())
         summary += tr(" (all %1 recipients accepted)").arg(result.recipients.size());
-    d->summary->setText(summary);
+    d->summary->setText(PeerText::line(summary));
     QPalette pal = d->summary->palette();
     pal.setColor(QPalette::WindowText,
                  LiveColours::readable(result.accepted ? LiveColours::ServerHue : LiveColours::ErrorHue,
                                        palette().color(QPalette::Window)));
     d->summary->setPalette(pal);
     if (result.error.isError())
-        d->summary->setToolTip(ReplyExplainer::explainError(result.error, result.target, result.securityMode));
+        d->summary->setToolTip(
+            PeerText::toolTip(ReplyExplainer::explainError(result.error, result.target, result.securityMode)));
 
     d->recipients->setRowCount(int(result.recipients.size()));
     for (int r = 0; r < result.recipients.size(); ++r) {
         const RecipientResult &rr = result.recipients.at(r);
-        const QStringList cells{rr.address, rr.reply.isValid() ? QString::number(rr.reply.code) : QString(),
-                                rr.reply.enhanced, QString(rr.reply.desc).replace(u'\n', QStringLiteral(" / "))};
+        const QStringList cells{PeerText::value(rr.address),
+                                rr.reply.isValid() ? QString::number(rr.reply.code) : QString(),
+                                PeerText::value(rr.reply.enhanced),
+                                PeerText::values(rr.reply.desc.split(u'\n'), QStringLiteral(" / "))};
         const QString explanation =
             rr.reply.isValid() ? ReplyExplainer::explain(rr.reply.code, rr.reply.enhanced, QStringLiteral("RCPT TO"))
                                : QString();
         for (int c = 0; c < cells.size(); ++c) {
             auto *item = new QTableWidgetItem(cells.at(c));
-            item->setToolTip(explanation.isEmpty() ? cells.at(c) : explanation);
+            item->setToolTip(PeerText::toolTip(explanation.isEmpty() ? cells.at(c) : explanation));
             if (!rr.accepted())
                 item->setForeground(LiveColours::readable(LiveColours::ErrorHue, palette().color(QPalette::Base)));
             d->recipients->setItem(r, c, item);
@@ -228,8 +234,8 @@ void ResultPanel::showResult(const SendResult &result)
         if (!tls.chain.isEmpty()) {
             const QSslCertificate &leaf = tls.chain.first();
             const QVariantMap leafMap = tls.toVariantMap().value(QStringLiteral("chain")).toList().value(0).toMap();
-            d->subject->setText(leafMap.value(QStringLiteral("subject")).toString());
-            d->issuer->setText(leafMap.value(QStringLiteral("issuer")).toString());
+            d->subject->setText(PeerText::value(leafMap.value(QStringLiteral("subject")).toString()));
+            d->issuer->setText(PeerText::value(leafMap.value(QStringLiteral("issuer")).toString()));
             const qint64 days = QDateTime::currentDateTimeUtc().daysTo(leaf.expiryDate().toUTC());
             const QString date = leaf.expiryDate().toUTC().date().toString(Qt::ISODate);
             d->expiry->setText(days >= 0 ? tr("%1 (%2 days left)").arg(date).arg(days)
@@ -250,7 +256,7 @@ void ResultPanel::showResult(const SendResult &result)
             verdict = tr("NOT verified");
         if (!reasons.isEmpty() && !tls.verified)
             verdict += QStringLiteral(": ") + reasons.join(QStringLiteral("; "));
-        d->verdict->setText(verdict);
+        d->verdict->setText(PeerText::line(verdict));
         QPalette vp = d->verdict->palette();
         vp.setColor(QPalette::WindowText,
                     LiveColours::readable(tls.verified ? LiveColours::ServerHue : LiveColours::ErrorHue,

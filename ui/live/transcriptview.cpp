@@ -2,6 +2,7 @@
 
 #include "diagnostics/replyexplainer.h"
 #include "livecolours.h"
+#include "peertext.h"
 
 #include <QEvent>
 #include <QFontDatabase>
@@ -45,11 +46,13 @@ struct Line
 
 QString lineText(const TranscriptEntry &e)
 {
-    // "  0.012 C [tls] EHLO x": seconds right-aligned so columns line up.
+    // "  0.012 C [tls] EHLO x": seconds right-aligned so columns line up. The
+    // engine escaped the text; one read back from a history file is kept one
+    // line by the escaping rule all the same (peertext.h).
     return QStringLiteral("%1 %2 %3%4")
         .arg(double(e.timeUs) / 1e6, 7, 'f', 3)
         .arg(TranscriptEntry::directionTag(e.direction),
-             e.encrypted ? QStringLiteral("[tls] ") : QString(), e.text);
+             e.encrypted ? QStringLiteral("[tls] ") : QString(), PeerText::line(e.text));
 }
 
 } // namespace
@@ -228,7 +231,7 @@ void TranscriptView::showOutcome(const SendResult &result)
     QString text = ReplyExplainer::explainError(result.error, result.target, result.securityMode);
     if (text.isEmpty())
         text = result.error.toString(); // the engine's own sentence, when no table knows the code
-    d->explanation->setText(text);
+    d->explanation->setText(PeerText::text(text));
     d->explanation->setVisible(!text.isEmpty());
 }
 

@@ -1,5 +1,7 @@
 #include "liveviews.h"
 
+#include "peertext.h"
+
 #include <QDateTime>
 #include <QHeaderView>
 #include <QTreeWidget>
@@ -63,8 +65,8 @@ struct WarningsPanel::Private
     void add(const QString &text, const QString &tooltip)
     {
         auto *item = new QTreeWidgetItem(
-            {QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz")), text});
-        item->setToolTip(1, tooltip.isEmpty() ? text : tooltip);
+            {QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz")), PeerText::line(text)});
+        item->setToolTip(1, PeerText::toolTip(tooltip.isEmpty() ? text : tooltip));
         list->addTopLevelItem(item);
         while (list->topLevelItemCount() > kMaxWarnings)
             delete list->takeTopLevelItem(0);

@@ -500,7 +500,7 @@ void TestReplyParser::replyHelpers_data()
             << QStringLiteral("554 \\x1b[2Jgone");
     QTest::addRow("bidi override shown escaped")
             << QByteArray("250 ab\xe2\x80\xae" "cd\r\n") << 2 << QByteArray("ab\xe2\x80\xae" "cd")
-            << QStringLiteral("250 ab\\u202ecd");
+            << QStringLiteral("250 ab\\x202ecd");
     QTest::addRow("UTF-8 decoded") << QByteArray("250 gr\xc3\xbc\xc3\x9f\r\n") << 2
                                    << QByteArray("gr\xc3\xbc\xc3\x9f")
                                    << (QStringLiteral("250 gr") + QChar(0xfc) + QChar(0xdf));
