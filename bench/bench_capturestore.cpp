@@ -3,6 +3,9 @@
 // 100,000) it
 //   1. fills a folder with N .eml files under the store's own id names, written
 //      directly (no fsync: the filling is test data, not what is measured);
+//      with --same-content, hard links to one file (much faster to make on
+//      file systems slow to create inodes; the store sees N messages all the
+//      same);
 //   2. times the first open(), which indexes those files (a one-time import);
 //   3. times a second open() of the same folder: the start-up of a server or of
 //      the window on a store of N messages;
@@ -16,7 +19,7 @@
 // and indexing stop being measured when --max-seconds passes (the row says so).
 // Only a temporary folder is touched.
 //
-//   bench_capturestore [--sizes 0,10000,100000] [--deliveries N] [--max-seconds S]
+//   bench_capturestore [--sizes 0,10000,100000] [--deliveries N] [--max-seconds S] [--same-content]
 
 #include "capture/messagestore.h"
 
@@ -58,13 +61,28 @@ QString fillId(int i)
         + QStringLiteral("%1").arg(i % 1000 + 1, 6, 10, QLatin1Char('0'));
 }
 
-bool fill(const QString &folder, int count, const QDeadlineTimer &deadline, int *written)
+bool fill(const QString &folder, int count, bool sameContent, const QDeadlineTimer &deadline, int *written)
 {
     if (!QDir().mkpath(folder))
         return false;
+    const QByteArray source = QFile::encodeName(folder + QStringLiteral("/../fill.eml"));
+    if (sameContent) {
+        const QByteArray bytes = messageBytes(0, 1500);
+        const int fd = ::open(source.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        const bool ok = fd >= 0 && ::write(fd, bytes.constData(), size_t(bytes.size())) == bytes.size();
+        if (fd >= 0)
+            ::close(fd);
+        if (!ok)
+            return false;
+    }
     for (*written = 0; *written < count && !deadline.hasExpired(); ++*written) {
-        const QByteArray bytes = messageBytes(*written, 1500);
         const QByteArray path = QFile::encodeName(folder + QLatin1Char('/') + fillId(*written) + QStringLiteral(".eml"));
+        if (sameContent) {
+            if (::link(source.constData(), path.constData()) != 0)
+                return false;
+            continue;
+        }
+        const QByteArray bytes = messageBytes(*written, 1500);
         const int fd = ::open(path.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
             return false;
@@ -121,7 +139,9 @@ int main(int argc, char *argv[])
     const QCommandLineOption maxSecondsOpt(QStringLiteral("max-seconds"),
                                            QStringLiteral("Time limit per size for filling and importing (300)."),
                                            QStringLiteral("s"), QStringLiteral("300"));
-    parser.addOptions({sizesOpt, deliveriesOpt, maxSecondsOpt});
+    const QCommandLineOption sameOpt(QStringLiteral("same-content"),
+                                     QStringLiteral("Fill with hard links to one message (fast to make)."));
+    parser.addOptions({sizesOpt, deliveriesOpt, maxSecondsOpt, sameOpt});
     parser.process(app);
 
     std::vector<int> sizes;
@@ -141,7 +161,7 @@ int main(int argc, char *argv[])
         Row row;
         row.size = size;
         QDeadlineTimer deadline{std::chrono::seconds(maxSeconds)};
-        if (!fill(folder, size, deadline, &row.stored)) {
+        if (!fill(folder, size, parser.isSet(sameOpt), deadline, &row.stored)) {
             std::fprintf(stderr, "bench_capturestore: cannot write the fill files in %s\n", qPrintable(folder));
             return 2;
         }
