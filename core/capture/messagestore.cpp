@@ -769,8 +769,10 @@ void IncomingMessage::discard()
         ::close(d->fd);
         d->fd = -1;
     }
-    if (::unlink(QFile::encodeName(d->path).constData()) != 0 && errno != ENOENT)
-        qCWarning(lcCaptureStore) << "cannot remove" << d->path << errnoText(errno);
+    if (::unlink(QFile::encodeName(d->path).constData()) != 0 && errno != ENOENT) {
+        const int err = errno;
+        qCWarning(lcCaptureStore) << "cannot remove" << d->path << errnoText(err);
+    }
 }
 
 qint64 IncomingMessage::size() const
@@ -895,8 +897,10 @@ CommitResult CommitWorker::commit(IncomingMessage::Private &in)
     // Durable bytes before a durable name: the data must be on disk before the
     // link can make it visible, or a crash could leave a complete-looking but
     // empty .eml.
-    if (::fsync(in.fd) != 0)
-        return failed(QStringLiteral("Cannot write %1: %2").arg(in.path, errnoText(errno)));
+    if (::fsync(in.fd) != 0) {
+        const int err = errno;
+        return failed(QStringLiteral("Cannot write %1: %2").arg(in.path, errnoText(err)));
+    }
     ::close(in.fd);
     in.fd = -1;
 
@@ -1198,7 +1202,8 @@ bool MessageStore::Private::settle(QString *error)
         const QString path = shared->pathFor(row.id);
         if (row.state == Removing && ::unlink(QFile::encodeName(path).constData()) != 0 && errno != ENOENT) {
             // It would not go: listed again rather than listed never.
-            qCWarning(lcCaptureStore) << "cannot remove" << path << errnoText(errno);
+            const int err = errno;
+            qCWarning(lcCaptureStore) << "cannot remove" << path << errnoText(err);
         }
         const QFileInfo file(path);
         if (file.isFile()) {
@@ -1392,6 +1397,7 @@ std::unique_ptr<IncomingMessage> MessageStore::begin(const QString &from, const 
     message->d->recipients = recipients;
     // A random name, created exclusively: several connections write at once.
     // Owner-only: captured mail can hold anything.
+    int err = 0;
     for (int attempt = 0; attempt < 8; ++attempt) {
         message->d->path = d->shared->incoming + QLatin1Char('/')
             + QString::number(QRandomGenerator::global()->generate64(), 16);
@@ -1399,10 +1405,11 @@ std::unique_ptr<IncomingMessage> MessageStore::begin(const QString &from, const 
                                 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR);
         if (message->d->fd >= 0)
             return message;
-        if (errno != EEXIST)
+        err = errno;
+        if (err != EEXIST)
             break;
     }
-    setError(error, QStringLiteral("Cannot create a file in %1: %2").arg(d->shared->incoming, errnoText(errno)));
+    setError(error, QStringLiteral("Cannot create a file in %1: %2").arg(d->shared->incoming, errnoText(err)));
     message->d->finished = true; // nothing to remove
     return nullptr;
 }
