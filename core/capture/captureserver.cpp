@@ -384,18 +384,20 @@ void Connection::onMessageEnd()
     m_messageError.clear();
     m_committing = true;
     // The answer comes on this thread later. Its context is the server, not this
-    // connection: a message committed after its client went away is still
-    // reported captured; only the reply has nobody to go to.
+    // connection: a message committed after its connection closed (the client
+    // left, the idle timeout) is still reported captured; only the reply has
+    // nobody to go to.
     QPointer<Connection> self(this);
     m_store->commitAsync(std::move(m_incoming), parent(),
                          [self, captured = m_captured, log = m_log, peer = m_peer](const CommitResult &result) {
                              // One read of the guarded pointer (see CaptureServer::stop()).
-                             if (Connection *connection = self.data(); connection && !connection->m_finished) {
+                             if (Connection *connection = self.data();
+                                 connection && !connection->m_finished && !connection->m_closing) {
                                  connection->onCommitted(result);
                                  return;
                              }
                              if (result.status == CommitResult::Status::Stored) {
-                                 log(QStringLiteral("%1: message %2 stored after the client left (%3 bytes)")
+                                 log(QStringLiteral("%1: message %2 stored after the connection closed (%3 bytes)")
                                          .arg(peer, result.message.id)
                                          .arg(result.message.size));
                                  captured(result.message);

@@ -153,6 +153,7 @@ private Q_SLOTS:
     void byteQuota();
     void storageErrorIsGeneric();
     void privateModes();
+    void clientGoneDuringCommit();
     void greetingsWhileDelivering();
 };
 
@@ -336,6 +337,38 @@ void tst_ServeStore::privateModes()
     for (const QString &f : files)
         QCOMPARE(mode(f), 0600);
     QCOMPARE(listedIds(dir).size(), 1);
+}
+
+void tst_ServeStore::clientGoneDuringCommit()
+{
+    // Clients that send a whole message and close at once, without waiting for
+    // the reply: the connection goes while its commit is in flight. The
+    // messages (complete) are stored and reported, the server carries on.
+    QTemporaryDir dir;
+    ServeProcess serve;
+    QString error;
+    QVERIFY2(serve.start(QStringLiteral(SMTPSCOPE_BINARY), dir.path(), {QStringLiteral("--verbose")}, &error),
+             qPrintable(error));
+    constexpr int Count = 20;
+    for (int i = 0; i < Count; ++i) {
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, serve.port);
+        QVERIFY(socket.waitForConnected(TimeoutMs));
+        // RFC 2920: everything pipelined; the text follows DATA at once (this
+        // server reads it as the message once its 354 is written).
+        socket.write("EHLO client.test\r\nMAIL FROM:<s@example.test>\r\nRCPT TO:<r@example.test>\r\nDATA\r\n"
+                     + messageOfSize(100000 + i, "gone " + QByteArray::number(i)) + ".\r\n");
+        socket.disconnectFromHost(); // FIN after the data: all of it arrives
+        if (socket.state() != QAbstractSocket::UnconnectedState)
+            QVERIFY(socket.waitForDisconnected(TimeoutMs));
+    }
+    QCOMPARE(serve.waitForLines(Count).size(), Count);
+    QCOMPARE(listedIds(dir.path()).size(), Count);
+    RawSmtp s;
+    QVERIFY(s.connect(serve.port));
+    QVERIFY(s.command("EHLO client.test").startsWith("250"));
+    QCOMPARE(s.send(messageOfSize(300, "after")).left(3), QByteArray("250"));
+    QVERIFY(serve.process()->state() == QProcess::Running);
 }
 
 void tst_ServeStore::greetingsWhileDelivering()
