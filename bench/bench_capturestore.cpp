@@ -12,8 +12,10 @@
 //   4. times --deliveries deliveries (begin, write a 2 KiB message in 4 KiB
 //      pieces, commit), each the full durable commit, and prints their median
 //      and 90th percentile.
-// It prints the process's resident memory after each size, so a store that
-// keeps its whole index in memory shows up too.
+// It prints the process's resident memory after the deliveries and how much of
+// it the second open() and the deliveries added (the import's memory is given
+// back to the system first), so a store that keeps its whole index in memory
+// shows up too.
 //
 // Bounds: sizes are capped at 500,000 and the deliveries at 10,000; filling
 // and indexing stop being measured when --max-seconds passes (the row says so).
@@ -35,6 +37,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 #include <vector>
 
@@ -120,6 +123,7 @@ struct Row
     double medianMs = 0;
     double p90Ms = 0;
     qint64 rssKiB = 0;
+    qint64 growthKiB = 0;
     bool cut = false;
 };
 
@@ -179,6 +183,8 @@ int main(int argc, char *argv[])
             row.importMs = ms(t);
         }
         ::sync(); // the import's writes are not the start-up's or the deliveries' cost
+        ::malloc_trim(0);
+        const qint64 rssBefore = statusKiB("VmRSS:");
 
         Capture::MessageStore store;
         QElapsedTimer t;
@@ -209,16 +215,18 @@ int main(int argc, char *argv[])
         row.medianMs = times[times.size() / 2];
         row.p90Ms = times[std::min(times.size() - 1, times.size() * 9 / 10)];
         row.rssKiB = statusKiB("VmRSS:");
+        row.growthKiB = row.rssKiB - rssBefore;
         rows.push_back(row);
         std::printf("size %d done\n", size);
         std::fflush(stdout);
     }
 
-    std::printf("\n%-10s %12s %12s %14s %12s %10s\n", "stored", "import ms", "open ms", "delivery ms", "p90 ms",
-                "RSS MiB");
+    std::printf("\n%-10s %12s %12s %14s %12s %10s %12s\n", "stored", "import ms", "open ms", "delivery ms",
+                "p90 ms", "RSS MiB", "growth MiB");
     for (const Row &r : rows) {
-        std::printf("%-10d %12.1f %12.1f %14.2f %12.2f %10.1f%s\n", r.stored, r.importMs, r.openMs, r.medianMs,
-                    r.p90Ms, double(r.rssKiB) / 1024.0, r.cut ? "  (filling stopped at --max-seconds)" : "");
+        std::printf("%-10d %12.1f %12.1f %14.2f %12.2f %10.1f %12.1f%s\n", r.stored, r.importMs, r.openMs, r.medianMs,
+                    r.p90Ms, double(r.rssKiB) / 1024.0, double(r.growthKiB) / 1024.0,
+                    r.cut ? "  (filling stopped at --max-seconds)" : "");
     }
     if (rows.size() >= 2 && rows.front().medianMs > 0)
         std::printf("\ndelivery at %d vs %d: %.2fx\n", rows.back().stored, rows.front().stored,
