@@ -601,48 +601,70 @@ bool probeFts(Database &db)
     return true;
 }
 
-// A message's row, its recipients and its text, in the caller's transaction.
-bool insertMessage(Database &db, bool fts, const Capture::StoredMessage &m, State state,
-                   const MessageSummary &summary, QString *error)
+// Adds messages (a row, its recipients and its text) in the caller's
+// transaction, with its statements prepared once for many.
+class Inserter
 {
-    QSqlQuery q(db.db());
-    q.prepare(QStringLiteral("INSERT INTO messages (id, state, received, sender, recipients, subject, size)"
-                             " VALUES (?, ?, ?, ?, ?, ?, ?)"));
-    q.addBindValue(m.id);
-    q.addBindValue(int(state));
-    q.addBindValue(isoUtc(m.received));
-    q.addBindValue(nonNull(m.from));
-    q.addBindValue(recipientsJson(m.recipients));
-    q.addBindValue(nonNull(m.subject));
-    q.addBindValue(m.size);
-    if (!q.exec()) {
-        setError(error, db.fail(QStringLiteral("cannot add %1").arg(m.id), q.lastError()));
-        return false;
+public:
+    Inserter(Database &db, bool fts)
+        : m_db(db)
+        , m_fts(fts)
+        , m_message(db.db())
+        , m_recipient(db.db())
+        , m_text(db.db())
+    {
+        m_message.prepare(QStringLiteral("INSERT INTO messages (id, state, received, sender, recipients, subject, size)"
+                                         " VALUES (?, ?, ?, ?, ?, ?, ?)"));
+        m_recipient.prepare(QStringLiteral("INSERT INTO recipients (message, address) VALUES (?, ?)"));
+        if (fts)
+            m_text.prepare(QStringLiteral("INSERT INTO messages_fts (rowid, headers, body) VALUES (?, ?, ?)"));
     }
-    const qint64 seq = q.lastInsertId().toLongLong();
-    QSqlQuery r(db.db());
-    r.prepare(QStringLiteral("INSERT INTO recipients (message, address) VALUES (?, ?)"));
-    for (const QString &address : m.recipients) {
-        r.bindValue(0, seq);
-        r.bindValue(1, address);
-        if (!r.exec()) {
-            setError(error, db.fail(QStringLiteral("cannot add the recipients of %1").arg(m.id), r.lastError()));
+
+    bool insert(const Capture::StoredMessage &m, State state, const MessageSummary &summary, QString *error)
+    {
+        m_message.bindValue(0, m.id);
+        m_message.bindValue(1, int(state));
+        m_message.bindValue(2, isoUtc(m.received));
+        m_message.bindValue(3, nonNull(m.from));
+        m_message.bindValue(4, recipientsJson(m.recipients));
+        m_message.bindValue(5, nonNull(m.subject));
+        m_message.bindValue(6, m.size);
+        if (!m_message.exec()) {
+            setError(error, m_db.fail(QStringLiteral("cannot add %1").arg(m.id), m_message.lastError()));
             return false;
         }
-    }
-    if (fts) {
-        QSqlQuery f(db.db());
-        f.prepare(QStringLiteral("INSERT INTO messages_fts (rowid, headers, body) VALUES (?, ?, ?)"));
-        f.addBindValue(seq);
-        f.addBindValue(summary.headers);
-        f.addBindValue(summary.text);
-        if (!f.exec()) {
-            setError(error, db.fail(QStringLiteral("cannot index the text of %1").arg(m.id), f.lastError()));
-            return false;
+        const qint64 seq = m_message.lastInsertId().toLongLong();
+        m_message.finish();
+        for (const QString &address : m.recipients) {
+            m_recipient.bindValue(0, seq);
+            m_recipient.bindValue(1, address);
+            if (!m_recipient.exec()) {
+                setError(error, m_db.fail(QStringLiteral("cannot add the recipients of %1").arg(m.id),
+                                          m_recipient.lastError()));
+                return false;
+            }
+            m_recipient.finish();
         }
+        if (m_fts) {
+            m_text.bindValue(0, seq);
+            m_text.bindValue(1, summary.headers);
+            m_text.bindValue(2, summary.text);
+            if (!m_text.exec()) {
+                setError(error, m_db.fail(QStringLiteral("cannot index the text of %1").arg(m.id), m_text.lastError()));
+                return false;
+            }
+            m_text.finish();
+        }
+        return true;
     }
-    return true;
-}
+
+private:
+    Database &m_db;
+    bool m_fts;
+    QSqlQuery m_message;
+    QSqlQuery m_recipient;
+    QSqlQuery m_text;
+};
 
 bool setMeta(Database &db, const QString &key, const QString &value, QString *error)
 {
@@ -818,7 +840,11 @@ public:
     Q_DISABLE_COPY_MOVE(CommitWorker)
 
     CommitResult commit(IncomingMessage::Private &in);
-    void close() { m_db.close(); }
+    void close()
+    {
+        m_inserter.reset(); // its statements go before their connection
+        m_db.close();
+    }
 
 private:
     bool ensureOpen(QString *error);
@@ -835,6 +861,7 @@ private:
     std::shared_ptr<Shared> m_shared;
     QString m_lastId;
     Database m_db;
+    std::unique_ptr<Inserter> m_inserter;
 };
 
 bool CommitWorker::ensureOpen(QString *error)
@@ -956,7 +983,9 @@ CommitResult CommitWorker::commit(IncomingMessage::Private &in)
                               .arg(totals->bytes);
                 return r;
             }
-            if (!insertMessage(m_db, m_shared->fts, stored, Pending, summary, &error)
+            if (!m_inserter)
+                m_inserter = std::make_unique<Inserter>(m_db, m_shared->fts);
+            if (!m_inserter->insert(stored, Pending, summary, &error)
                 || !setMeta(m_db, QStringLiteral("last_id"), stored.id, &error) || !txn.commit(&error))
                 return failed(error);
         }
@@ -1119,6 +1148,7 @@ bool MessageStore::Private::rebuild(QString *error)
     const QHash<QString, StoredMessage> legacy = readLegacyIndex(dir.filePath(QLatin1String(kLegacyIndex)), &lastId);
     const QStringList emls = dir.entryList({QStringLiteral("*.eml")}, QDir::Files, QDir::Name);
     int indexed = 0;
+    Inserter inserter(db, shared->fts);
     for (const QString &name : emls) {
         const QString id = name.chopped(4);
         if (!isValidId(id))
@@ -1142,7 +1172,7 @@ bool MessageStore::Private::rebuild(QString *error)
             m.from = summary.from;
             m.recipients = summary.recipients;
         }
-        if (!insertMessage(db, shared->fts, m, Stored, summary, error))
+        if (!inserter.insert(m, Stored, summary, error))
             return false;
         if (id > lastId)
             lastId = id;
