@@ -68,31 +68,27 @@ bool fill(const QString &folder, int count, bool sameContent, const QDeadlineTim
 {
     if (!QDir().mkpath(folder))
         return false;
-    const QByteArray source = QFile::encodeName(folder + QStringLiteral("/../fill.eml"));
-    if (sameContent) {
-        const QByteArray bytes = messageBytes(0, 1500);
-        const int fd = ::open(source.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        const bool ok = fd >= 0 && ::write(fd, bytes.constData(), size_t(bytes.size())) == bytes.size();
-        if (fd >= 0)
-            ::close(fd);
-        if (!ok)
-            return false;
-    }
+    // ext4 allows 65,000 links to one inode: a new source every 50,000.
+    constexpr int LinksPerSource = 50000;
+    const QByteArray bytes = messageBytes(0, 1500);
+    QByteArray source;
     for (*written = 0; *written < count && !deadline.hasExpired(); ++*written) {
-        const QByteArray path = QFile::encodeName(folder + QLatin1Char('/') + fillId(*written) + QStringLiteral(".eml"));
-        if (sameContent) {
+        const QByteArray path =
+            QFile::encodeName(folder + QLatin1Char('/') + fillId(*written) + QStringLiteral(".eml"));
+        if (sameContent && *written % LinksPerSource != 0) {
             if (::link(source.constData(), path.constData()) != 0)
                 return false;
             continue;
         }
-        const QByteArray bytes = messageBytes(*written, 1500);
+        const QByteArray content = sameContent ? bytes : messageBytes(*written, 1500);
         const int fd = ::open(path.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
             return false;
-        const bool ok = ::write(fd, bytes.constData(), size_t(bytes.size())) == bytes.size();
+        const bool ok = ::write(fd, content.constData(), size_t(content.size())) == content.size();
         ::close(fd);
         if (!ok)
             return false;
+        source = path;
     }
     return true;
 }

@@ -710,7 +710,8 @@ QHash<QString, Capture::StoredMessage> readLegacyIndex(const QString &path, QStr
     if (parseError.error != QJsonParseError::NoError || !doc.isObject()
         || root.value(QStringLiteral("format")).toInt() != kLegacyIndexFormat
         || !root.value(QStringLiteral("messages")).isArray()) {
-        qCWarning(lcCaptureStore) << "old index" << path << "is unreadable; the messages are indexed from their headers";
+        qCWarning(lcCaptureStore) << "old index" << path
+                                  << "is unreadable; the messages are indexed from their headers";
         return entries;
     }
     const QString last = root.value(QStringLiteral("lastId")).toString();
@@ -1545,7 +1546,12 @@ QList<StoredMessage> MessageStore::byRecipient(const QString &address, qint64 of
 
 QList<StoredMessage> MessageStore::search(const QString &text, int limit) const
 {
-    const QStringList words = text.split(QRegularExpression(QStringLiteral("\\s+")), Qt::SkipEmptyParts);
+    // Words with something to find: "*" or "--" alone would match nothing
+    // (and is no query FTS5 takes).
+    QStringList words = text.split(QRegularExpression(QStringLiteral("\\s+")), Qt::SkipEmptyParts);
+    words.removeIf([](const QString &w) {
+        return std::none_of(w.cbegin(), w.cend(), [](QChar c) { return c.isLetterOrNumber(); });
+    });
     if (words.isEmpty() || !d->shared)
         return {};
     if (!d->shared->fts) {
@@ -1554,7 +1560,9 @@ QList<StoredMessage> MessageStore::search(const QString &text, int limit) const
         for (const QString &w : words) {
             where += QStringLiteral(" AND (m.subject LIKE ? ESCAPE '\\' OR m.sender LIKE ? ESCAPE '\\')");
             QString escaped = w;
-            escaped.replace(u'\\', QStringLiteral("\\\\")).replace(u'%', QStringLiteral("\\%")).replace(u'_', QStringLiteral("\\_"));
+            escaped.replace(u'\\', QStringLiteral("\\\\"))
+                .replace(u'%', QStringLiteral("\\%"))
+                .replace(u'_', QStringLiteral("\\_"));
             values << u'%' + escaped + u'%' << u'%' + escaped + u'%';
         }
         values << std::max(0, limit);

@@ -480,14 +480,16 @@ void TestMessageStore::queries()
     // body in quoted-printable, one in base64 inside a multipart, one in HTML.
     const QList<QByteArray> bodies{
         "Subject: Quarterly figures\r\nTo: header-only@example.test\r\n\r\nThe turnover rose by seven percent.\r\n",
-        "Subject: Lunch\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        "Subject: Lunch\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
         "Sch=C3=B6ne Gr=C3=BC=C3=9Fe, let us meet at noon.\r\n",
         "Subject: =?UTF-8?B?UmVwb3J0IMOcYmVyc2ljaHQ=?=\r\nMIME-Version: 1.0\r\n"
         "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n"
         "Content-Transfer-Encoding: base64\r\n\r\n"
             + QByteArray("Hidden treasure inside base64.").toBase64()
             + "\r\n--b1\r\nContent-Type: application/octet-stream\r\n\r\nbinary junk zebra\r\n--b1--\r\n",
-        "Subject: Newsletter\r\nContent-Type: text/html\r\n\r\n<html><body><p>Unsubscribe <b>here</b></p></body></html>\r\n",
+        "Subject: Newsletter\r\nContent-Type: text/html\r\n\r\n"
+        "<html><body><p>Unsubscribe <b>here</b></p></body></html>\r\n",
         "Subject: Quarterly figures, again\r\n\r\nNumbers.\r\n",
     };
     const QList<QStringList> rcpts{
@@ -545,7 +547,8 @@ void TestMessageStore::queries()
     QCOMPARE(s.count(), 4);
     QCOMPARE(s.totalBytes(), total - bodies.at(0).size());
     QCOMPARE(idsOf(s.search(QStringLiteral("quarterly"), 10)), QStringList{stored.at(4)});
-    QCOMPARE(idsOf(s.byRecipient(QStringLiteral("alice@example.test"), 0, 10)), (QStringList{stored.at(3), stored.at(1)}));
+    QCOMPARE(idsOf(s.byRecipient(QStringLiteral("alice@example.test"), 0, 10)),
+             (QStringList{stored.at(3), stored.at(1)}));
     QVERIFY2(s.clear(&error), qPrintable(error));
     QCOMPARE(s.count(), 0);
     QVERIFY(s.search(QStringLiteral("lunch"), 10).isEmpty());
@@ -833,7 +836,8 @@ void TestMessageStore::legacyFolderImported()
             list.append(QJsonObject{{QStringLiteral("id"), oldIds.at(i)},
                                     {QStringLiteral("received"), QStringLiteral("2026-11-26T10:15:00.12%1Z").arg(i)},
                                     {QStringLiteral("from"), QStringLiteral("env%1@example.test").arg(i)},
-                                    {QStringLiteral("recipients"), QJsonArray{QStringLiteral("r%1@example.test").arg(i)}},
+                                    {QStringLiteral("recipients"),
+                                     QJsonArray{QStringLiteral("r%1@example.test").arg(i)}},
                                     {QStringLiteral("subject"), QStringLiteral("ignored")},
                                     {QStringLiteral("size"), 1}});
         }
@@ -858,7 +862,8 @@ void TestMessageStore::legacyFolderImported()
     if (envelopeKept) {
         QCOMPARE(list.at(0).from, QStringLiteral("env0@example.test"));
         QCOMPARE(list.at(0).recipients, QStringList{QStringLiteral("r0@example.test")});
-        QCOMPARE(list.at(1).received, QDateTime::fromString(QStringLiteral("2026-11-26T10:15:00.121Z"), Qt::ISODateWithMs));
+        QCOMPARE(list.at(1).received,
+                 QDateTime::fromString(QStringLiteral("2026-11-26T10:15:00.121Z"), Qt::ISODateWithMs));
     } else {
         // Without the index the envelope is gone: the list shows the header's addresses.
         QCOMPARE(list.at(0).from, QStringLiteral("anna@example.test"));
