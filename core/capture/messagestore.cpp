@@ -32,8 +32,10 @@
 //     clobbers a file), unlink the temporary name, fsync the folder: the name is
 //     durable.
 //  4. set state 1 (synchronous=NORMAL: no fsync needed; if this update is lost
-//     in a power cut, step 5 of open() below finds the row in state 0 with its
-//     file and completes it), and only then report the message stored.
+//     in a power cut, open() below finds the row in state 0 with its file and
+//     completes it), and only then report the message stored. A kill -9 loses
+//     nothing committed even without an fsync: the WAL write has reached the
+//     kernel.
 //
 // open() then costs the same whatever the number of messages: it removes what is
 // in .incoming/ (messages never complete, never acknowledged), and settles the
