@@ -12,6 +12,9 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QEventLoop>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSocketNotifier>
 #include <QStandardPaths>
 
@@ -107,6 +110,59 @@ QString messageLine(const Capture::StoredMessage &m)
              Output::bytes(m.size), subject);
 }
 
+// A non-negative count or byte number; false and *error naming the option.
+bool readCount(const QCommandLineParser &p, const QString &name, qint64 *value, QString *error)
+{
+    if (!p.isSet(name))
+        return true;
+    bool ok = false;
+    *value = p.value(name).toLongLong(&ok);
+    if (!ok || *value < 0) {
+        *error = QStringLiteral("--%1: '%2' is not a whole number (0 or more; 0: no limit)").arg(name, p.value(name));
+        return false;
+    }
+    return true;
+}
+
+QJsonObject messageJson(const Capture::StoredMessage &m)
+{
+    // The fields of the index.json of earlier versions, then path and read.
+    return QJsonObject{{QStringLiteral("id"), m.id},
+                       {QStringLiteral("received"), m.received.toUTC().toString(Qt::ISODateWithMs)},
+                       {QStringLiteral("from"), m.from},
+                       {QStringLiteral("recipients"), QJsonArray::fromStringList(m.recipients)},
+                       {QStringLiteral("subject"), m.subject},
+                       {QStringLiteral("size"), m.size},
+                       {QStringLiteral("path"), m.path},
+                       {QStringLiteral("read"), m.read}};
+}
+
+// `serve --list`: the stored messages of DIR/messages, read-only, oldest first,
+// written as they are read (memory stays flat however many there are).
+int listMessages(const QString &folder, bool json)
+{
+    bool first = true;
+    if (json)
+        Terminal::outBytes("{\"format\": 1, \"messages\": [");
+    QString error;
+    const bool ok = Capture::MessageStore::list(folder + QStringLiteral("/messages"),
+                                                [&](const Capture::StoredMessage &m) {
+        if (json) {
+            Terminal::outBytes((first ? "\n" : ",\n")
+                               + QJsonDocument(messageJson(m)).toJson(QJsonDocument::Compact));
+        } else {
+            Terminal::out(messageLine(m));
+        }
+        first = false;
+        return true;
+    }, &error);
+    if (json)
+        Terminal::outBytes(first ? "]}\n" : "\n]}\n");
+    if (!ok)
+        return Output::failure(Command, error, ExitConnection);
+    return ExitOk;
+}
+
 } // namespace
 
 int ServeCommand::run(const QStringList &arguments)
@@ -114,9 +170,9 @@ int ServeCommand::run(const QStringList &arguments)
     QCommandLineParser p;
     p.setApplicationDescription(
         QStringLiteral("Run the built-in capture server on loopback: SMTP with STARTTLS on one port, implicit TLS "
-                       "on another, every message stored as a .eml file (with index.json) in the folder. Runs "
-                       "until Ctrl-C (SIGINT) or SIGTERM. Clients verify the server with the CA file printed "
-                       "at start."));
+                       "on another, every message stored as a .eml file in the folder's messages/, indexed in "
+                       "messages/index.sqlite. Runs until Ctrl-C (SIGINT) or SIGTERM. Clients verify the server "
+                       "with the CA file printed at start. With --list, prints the stored messages and exits."));
     p.addPositionalArgument(QStringLiteral("serve"), QStringLiteral("Run the capture server."),
                             QStringLiteral("serve"));
     p.addHelpOption();
@@ -139,6 +195,17 @@ int ServeCommand::run(const QStringList &arguments)
          QStringLiteral("SPEC")},
         {QStringLiteral("max-size"), QStringLiteral("SIZE limit in bytes (RFC 1870; 0: none)."),
          QStringLiteral("BYTES")},
+        {QStringLiteral("quota-messages"),
+         QStringLiteral("Keep at most N messages: when full, new mail gets 452 4.3.1 (0: no limit)."),
+         QStringLiteral("N")},
+        {QStringLiteral("quota-bytes"),
+         QStringLiteral("Keep at most BYTES of messages: when full, new mail gets 452 4.3.1; a larger message gets "
+                        "552 5.3.4 (0: no limit)."),
+         QStringLiteral("BYTES")},
+        {QStringLiteral("list"), QStringLiteral("Print the messages stored in the folder (oldest first) and exit; "
+                                                "no server is started, nothing is changed.")},
+        {QStringLiteral("json"), QStringLiteral("With --list: one JSON document (id, received, from, recipients, "
+                                                "subject, size, path, read per message).")},
         {QStringLiteral("verbose"), QStringLiteral("Connection events (connect, TLS, AUTH, errors) on stderr.")},
     });
     if (const auto done = Output::parseArguments(p, Command, arguments))
@@ -157,6 +224,10 @@ int ServeCommand::run(const QStringList &arguments)
             return Output::usageError(Command, QStringLiteral("--fault '%1': %2").arg(spec, why));
         options.faults.append(*fault);
     }
+
+    if (!readCount(p, QStringLiteral("quota-messages"), &options.quota.maxMessages, &error)
+        || !readCount(p, QStringLiteral("quota-bytes"), &options.quota.maxBytes, &error))
+        return Output::usageError(Command, error);
 
     if (p.isSet(QStringLiteral("max-size"))) {
         bool ok = false;
@@ -187,6 +258,17 @@ int ServeCommand::run(const QStringList &arguments)
         : QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/smtpscope/serve");
     if (options.folder.isEmpty())
         return Output::usageError(Command, QStringLiteral("--dir: no folder given"));
+
+    const bool list = p.isSet(QStringLiteral("list"));
+    if (p.isSet(QStringLiteral("json")) && !list)
+        return Output::usageError(Command, QStringLiteral("--json goes with --list"));
+    if (list)
+        return listMessages(options.folder, p.isSet(QStringLiteral("json")));
+
+    // A file size limit (RLIMIT_FSIZE, `ulimit -f`) must be a storage error like
+    // a full disk (write() fails with EFBIG; the client gets 451), not a signal
+    // that kills the server with every connection.
+    std::signal(SIGXFSZ, SIG_IGN);
 
     TerminationSignals termination;
     if (!termination.ok())

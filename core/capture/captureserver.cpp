@@ -7,8 +7,14 @@
 // replies never overtake each other and no client byte is interpreted early.
 // Message bytes go straight from the session into the MessageStore's
 // IncomingMessage (temporary file), so a connection never holds a whole message.
+// At the end of the data the store commits on its own thread (fsync, link,
+// index) and the connection waits for the result, reading nothing, while the
+// event loop goes on serving every other connection; the reply to the end of
+// data (250, 452, 552 or 451) goes out when the result comes back.
 
+#include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QLoggingCategory>
 #include <QPointer>
@@ -18,7 +24,11 @@
 #include <QTcpServer>
 #include <QTimer>
 
+#include <cerrno>
+#include <cstring>
 #include <functional>
+
+#include <sys/stat.h>
 
 Q_LOGGING_CATEGORY(lcCapture, "smtpscope.capture")
 
@@ -44,6 +54,47 @@ protected:
 private:
     Handler m_handler;
 };
+
+// What the store can take now, for the session's replies.
+StoreSpace storeSpace(const MessageStore *store)
+{
+    StoreSpace space;
+    const StoreQuota quota = store->quota();
+    const qint64 messages = store->count();
+    const qint64 bytes = store->totalBytes();
+    space.full = (quota.maxMessages > 0 && messages >= quota.maxMessages)
+        || (quota.maxBytes > 0 && bytes >= quota.maxBytes);
+    space.freeBytes = quota.maxBytes > 0 ? std::max<qint64>(0, quota.maxBytes - bytes) : -1;
+    space.maxBytes = quota.maxBytes;
+    return space;
+}
+
+ServerSession::StoreResult toStoreResult(CommitResult::Status status)
+{
+    switch (status) {
+    case CommitResult::Status::Stored: return ServerSession::StoreResult::Stored;
+    case CommitResult::Status::Full: return ServerSession::StoreResult::Full;
+    case CommitResult::Status::TooLarge: return ServerSession::StoreResult::TooLarge;
+    case CommitResult::Status::Failed: break;
+    }
+    return ServerSession::StoreResult::Failed;
+}
+
+// Creates the folder if needed and makes it owner-only (0700), tightening an
+// existing one: it holds captured mail and the CA's private key.
+bool makePrivateFolder(const QString &path, QString *error)
+{
+    if (!QDir().mkpath(path)) {
+        *error = QStringLiteral("cannot create the folder %1").arg(path);
+        return false;
+    }
+    if (::chmod(QFile::encodeName(path).constData(), S_IRWXU) != 0) {
+        *error = QStringLiteral("cannot make the folder %1 private: %2")
+                     .arg(path, QString::fromLocal8Bit(std::strerror(errno)));
+        return false;
+    }
+    return true;
+}
 
 QString peerName(const QAbstractSocket *socket)
 {
@@ -73,6 +124,8 @@ private:
     // Returns false when the queue must pause (delay, flush before TLS, closed).
     bool runOne(const ServerAction &action);
     void onMessageEnd();
+    // The store's answer to the message of the last MessageEnd.
+    void onCommitted(const CommitResult &result);
     void onIdleTimeout();
     void finish();
     void logLine(const QString &text) { m_log(QStringLiteral("%1: %2").arg(m_peer, text)); }
@@ -98,6 +151,7 @@ private:
     bool m_closing = false;
     bool m_finished = false;
     bool m_running = false;
+    bool m_committing = false; // a commit is in flight: nothing is read or run until it answers
 };
 
 Connection::Connection(qintptr descriptor, bool implicitTls, const ServerConfig &config,
@@ -185,6 +239,7 @@ Connection::Connection(qintptr descriptor, bool implicitTls, const ServerConfig 
         m_socket->startServerEncryption();
     }
     m_session.setNow(m_clock->elapsed());
+    m_session.setStoreSpace(storeSpace(m_store));
     m_session.start();
     m_pending = m_session.takeActions();
     runActions();
@@ -204,13 +259,14 @@ void Connection::onReadyRead()
         return;
     // Reading pauses while actions wait (a delay, a TLS upgrade): a pipelined
     // command is answered only after the replies before it (RFC 2920 3.2).
-    if (m_delaying || m_waitingFlushForTls || m_tlsHandshaking || !m_pending.isEmpty())
+    if (m_delaying || m_waitingFlushForTls || m_tlsHandshaking || m_committing || !m_pending.isEmpty())
         return;
     if (m_socket->bytesAvailable() <= 0)
         return;
     m_idleTimer->start();
     const QByteArray bytes = m_socket->readAll();
     m_session.setNow(m_clock->elapsed());
+    m_session.setStoreSpace(storeSpace(m_store));
     m_session.receive(bytes);
     m_pending.append(m_session.takeActions());
     runActions();
@@ -218,7 +274,7 @@ void Connection::onReadyRead()
 
 void Connection::runActions()
 {
-    if (m_running || m_finished)
+    if (m_running || m_finished || m_committing)
         return;
     m_running = true;
     while (!m_pending.isEmpty() && !m_finished) {
@@ -229,7 +285,7 @@ void Connection::runActions()
     m_running = false;
     // Input that arrived while the queue was paused.
     if (!m_finished && m_pending.isEmpty() && !m_delaying && !m_waitingFlushForTls && !m_tlsHandshaking
-        && !m_closing && m_socket->bytesAvailable() > 0) {
+        && !m_committing && !m_closing && m_socket->bytesAvailable() > 0) {
         QTimer::singleShot(0, this, [this] { onReadyRead(); });
     }
 }
@@ -301,7 +357,8 @@ bool Connection::runOne(const ServerAction &action)
         return true;
     case ServerAction::Kind::MessageEnd:
         onMessageEnd();
-        return true;
+        // The queue waits for the commit's answer (onCommitted resumes it).
+        return !m_committing;
     case ServerAction::Kind::MessageAbort:
         m_incoming.reset();
         m_messageError.clear();
@@ -315,32 +372,65 @@ bool Connection::runOne(const ServerAction &action)
 
 void Connection::onMessageEnd()
 {
-    QString id;
-    QString error = m_messageError;
-    if (m_incoming) {
-        id = m_store->commit(std::move(m_incoming), &error);
-        if (id.isEmpty() && error.isEmpty())
-            error = QStringLiteral("cannot store the message");
-    } else if (error.isEmpty()) {
-        error = QStringLiteral("no message was being received");
+    if (!m_incoming) {
+        // Storing failed before the end (the file could not be made or written):
+        // the error is already logged; the answer is the same 451.
+        CommitResult failed;
+        failed.error = m_messageError.isEmpty() ? QStringLiteral("no message was being received") : m_messageError;
+        m_messageError.clear();
+        onCommitted(failed);
+        return;
     }
-    m_incoming.reset();
     m_messageError.clear();
-    const bool ok = !id.isEmpty();
+    m_committing = true;
+    // The answer comes on this thread later. Its context is the server, not this
+    // connection: a message committed after its connection closed (the client
+    // left, the idle timeout) is still reported captured; only the reply has
+    // nobody to go to.
+    QPointer<Connection> self(this);
+    m_store->commitAsync(std::move(m_incoming), parent(),
+                         [self, captured = m_captured, log = m_log, peer = m_peer](const CommitResult &result) {
+                             // One read of the guarded pointer (see CaptureServer::stop()).
+                             if (Connection *connection = self.data();
+                                 connection && !connection->m_finished && !connection->m_closing) {
+                                 connection->onCommitted(result);
+                                 return;
+                             }
+                             if (result.status == CommitResult::Status::Stored) {
+                                 log(QStringLiteral("%1: message %2 stored after the connection closed (%3 bytes)")
+                                         .arg(peer, result.message.id)
+                                         .arg(result.message.size));
+                                 captured(result.message);
+                             }
+                         });
+}
+
+void Connection::onCommitted(const CommitResult &result)
+{
+    m_committing = false;
     m_session.setNow(m_clock->elapsed());
-    m_session.messageStored(ok, id, error);
+    m_session.setStoreSpace(storeSpace(m_store));
+    m_session.messageStored(toStoreResult(result.status), result.message.id);
     // The reply to this end of data comes before anything else still queued.
     const QList<ServerAction> next = m_session.takeActions();
     for (qsizetype i = next.size() - 1; i >= 0; --i)
         m_pending.prepend(next.at(i));
-    if (ok) {
-        const auto stored = m_store->message(id);
-        logLine(QStringLiteral("message %1 stored (%2 bytes)").arg(id).arg(stored ? stored->size : 0));
-        if (stored)
-            m_captured(*stored);
-    } else {
-        logLine(QStringLiteral("message not stored: %1").arg(error));
+    switch (result.status) {
+    case CommitResult::Status::Stored:
+        logLine(QStringLiteral("message %1 stored (%2 bytes)").arg(result.message.id).arg(result.message.size));
+        m_captured(result.message);
+        break;
+    case CommitResult::Status::Full:
+    case CommitResult::Status::TooLarge:
+        logLine(QStringLiteral("message refused: %1").arg(result.error));
+        break;
+    case CommitResult::Status::Failed:
+        // The path and the system's reason stay here, in the local log; the
+        // client gets a generic 451 (ServerSession::messageStored).
+        logLine(QStringLiteral("message not stored: %1").arg(result.error));
+        break;
     }
+    runActions();
 }
 
 void Connection::onIdleTimeout()
@@ -419,6 +509,14 @@ bool CaptureServer::start(const CaptureOptions &options, QString *error)
     // The capture server is for local testing: refuse to listen beyond loopback
     // unless the caller chose that address explicitly (options.address).
     QString why;
+    // Private folders: captured mail, and the CA's private key in tls/.
+    for (const QString &folder : {options.folder, options.folder + QStringLiteral("/tls")}) {
+        if (!makePrivateFolder(folder, &why)) {
+            *error = why;
+            return false;
+        }
+    }
+    d->store->setQuota(options.quota);
     if (!d->store->open(options.folder + QStringLiteral("/messages"), &why)) {
         *error = QStringLiteral("cannot open the message folder: %1").arg(why);
         return false;

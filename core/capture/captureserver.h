@@ -2,8 +2,9 @@
 // The built-in capture server: SMTP on loopback (QTcpServer + QSslSocket), one
 // ServerSession per connection, STARTTLS on the plain port and implicit TLS on a
 // second port, messages stored in a MessageStore. Lives on the thread that
-// creates it (the app's GUI thread is fine: all I/O is asynchronous; the CLI's
-// `serve` runs it in its event loop).
+// creates it (the app's GUI thread is fine: all I/O is asynchronous, and the
+// store commits on a thread of its own; the CLI's `serve` runs it in its event
+// loop). The folder and its messages/ and tls/ are made private (0700).
 
 #include "certificateauthority.h"
 #include "fault.h"
@@ -27,6 +28,10 @@ struct CaptureOptions
     QString password;
     QList<Fault> faults;
     qint64 maxSize = 50LL * 1024 * 1024;
+    // Limits on the whole store (0: none). When one is reached, new mail is
+    // refused with 452 4.3.1 at MAIL and RCPT until messages are removed; a
+    // message larger than maxBytes can never fit and gets 552 5.3.4.
+    StoreQuota quota;
     int idleTimeoutMs = 300000; // RFC 5321 4.5.3.2.7: a server waits at least 5 minutes
 };
 

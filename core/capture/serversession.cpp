@@ -292,6 +292,30 @@ struct ServerSession::Private
     int bdatReplyCode = 0;
     QByteArray pendingData;
     int eodDelayMs = 0;
+    bool overQuota = false;    // tooBig because of the store's byte quota, not SIZE
+    StoreSpace store;
+
+    // The largest message that can be taken: the SIZE limit or the store's byte
+    // quota, whichever is smaller (0: none).
+    [[nodiscard]] qint64 sizeLimit() const
+    {
+        if (config.maxSize > 0 && store.maxBytes > 0)
+            return std::min(config.maxSize, store.maxBytes);
+        return config.maxSize > 0 ? config.maxSize : store.maxBytes;
+    }
+    // RFC 1870 6.1 and RFC 5321 4.2.2: 552 is for a message that exceeds a
+    // fixed maximum; RFC 3463 5.3.4 "message too big for system". A message
+    // over the byte quota of the whole store can never fit, however much is
+    // removed: a permanent refusal, so the client does not retry it for days.
+    [[nodiscard]] QByteArray tooBigReply() const
+    {
+        return overQuota ? QByteArray("552 5.3.4 Message size exceeds the capture store's quota")
+                         : QByteArray("552 5.3.4 Message size exceeds fixed maximum message size");
+    }
+    // RFC 5321 4.2.2 / 4.2.3: 452 "insufficient system storage", RFC 3463
+    // 4.3.1 "mail system full": transient, the client tries again later (when
+    // messages were removed, there is room again).
+    void storeFullReply() { write("452 4.3.1 Insufficient system storage"); }
 
     // ------------------------------------------------------------ output
 
@@ -389,8 +413,10 @@ struct ServerSession::Private
             return;
         // RFC 1870 6.1: the declared SIZE is not trusted; a message that grows
         // past the limit is dropped at once (the reply comes at its end).
-        if (config.maxSize > 0 && messageBytes > config.maxSize) {
+        const qint64 limit = sizeLimit();
+        if (limit > 0 && messageBytes > limit) {
             tooBig = true;
+            overQuota = limit < config.maxSize || config.maxSize <= 0;
             abortMessage();
             return;
         }
@@ -408,6 +434,7 @@ struct ServerSession::Private
         messageBegun = true;
         messageBytes = 0;
         tooBig = false;
+        overQuota = false;
     }
     void abortMessage()
     {
@@ -427,6 +454,7 @@ struct ServerSession::Private
         messageBegun = false;
         messageBytes = 0;
         tooBig = false;
+        overQuota = false;
         eodDelayMs = 0;
     }
     // RFC 5321 4.1.1.5 (RSET) and 4.1.4 (EHLO/HELO imply RSET).
@@ -440,7 +468,7 @@ struct ServerSession::Private
     {
         if (tooBig) {
             // RFC 1870 6.1 / RFC 5321 4.5.3.1.10
-            write("552 5.3.4 Message size exceeds fixed maximum message size");
+            write(tooBigReply());
             endTransaction();
             return;
         }
@@ -617,7 +645,7 @@ struct ServerSession::Private
             return true;
         }
         if (tooBig) {
-            write("552 5.3.4 Message size exceeds fixed maximum message size");
+            write(tooBigReply());
             endTransaction();
             return true;
         }
@@ -704,7 +732,9 @@ struct ServerSession::Private
             return;
         }
         QList<QByteArray> lines = {config.hostname, "PIPELINING"};
-        lines.append(config.maxSize > 0 ? "SIZE " + QByteArray::number(config.maxSize) : QByteArray("SIZE"));
+        // RFC 1870 4: the fixed maximum; with a byte quota smaller than the SIZE
+        // limit, nothing larger than the quota can ever be stored.
+        lines.append(sizeLimit() > 0 ? "SIZE " + QByteArray::number(sizeLimit()) : QByteArray("SIZE"));
         lines.append({"8BITMIME", "SMTPUTF8", "CHUNKING", "ENHANCEDSTATUSCODES"});
         // RFC 3207 4.2: STARTTLS is not offered once TLS is up.
         if (config.tlsAvailable && !encrypted)
@@ -968,6 +998,7 @@ struct ServerSession::Private
             return;
         }
         bool utf8 = false;
+        qint64 declaredSize = -1;
         for (const QByteArrayView p : splitSpaces(params)) {
             const qsizetype eq = p.indexOf('=');
             const QByteArray key = (eq < 0 ? p : p.first(eq)).toByteArray().toUpper();
@@ -983,6 +1014,7 @@ struct ServerSession::Private
                     write("552 5.3.4 Message size exceeds fixed maximum message size");
                     return;
                 }
+                declaredSize = size;
             } else if (key == "BODY") {
                 // RFC 6152: 7BIT and 8BITMIME. RFC 3030 3: BINARYMIME needs an
                 // offer this server does not make.
@@ -1010,6 +1042,21 @@ struct ServerSession::Private
         smtpUtf8 = utf8;
         if (!checkAddressCharset(address, true)) {
             smtpUtf8 = false;
+            return;
+        }
+        // The store's quotas (RFC 1870 6.1 for a declared SIZE): larger than the
+        // byte quota can never fit (552, see tooBigReply); no room now is
+        // transient (452 4.3.1). Refused at MAIL, before any data is sent.
+        if (store.maxBytes > 0 && declaredSize > store.maxBytes) {
+            smtpUtf8 = false;
+            overQuota = true;
+            write(tooBigReply());
+            overQuota = false;
+            return;
+        }
+        if (store.full || (store.freeBytes >= 0 && declaredSize > store.freeBytes)) {
+            smtpUtf8 = false;
+            storeFullReply();
             return;
         }
         if (const std::optional<Fault> r = faults->rateLimited(now)) {
@@ -1065,6 +1112,13 @@ struct ServerSession::Private
             return;
         if (recipients.size() >= MaxRecipients) {
             write("452 4.5.3 Too many recipients"); // RFC 5321 4.5.3.1.10
+            return;
+        }
+        // The store filled up since MAIL (other connections delivered): RFC 5321
+        // 4.5.3.1.10, a limit the server hits at RCPT is answered 452 so the
+        // client keeps the recipient and tries again later.
+        if (store.full) {
+            storeFullReply();
             return;
         }
         const QString rcpt = QString::fromUtf8(address);
@@ -1225,16 +1279,39 @@ void ServerSession::tlsStarted()
 
 void ServerSession::messageStored(bool ok, const QString &id, const QString &error)
 {
+    Q_UNUSED(error) // for the local log only: the driver logs it
+    messageStored(ok ? StoreResult::Stored : StoreResult::Failed, id);
+}
+
+void ServerSession::setStoreSpace(const StoreSpace &space)
+{
+    d->store = space;
+}
+
+void ServerSession::messageStored(StoreResult result, const QString &id)
+{
     if (d->mode != Mode::WaitingStore)
         return;
     if (d->eodDelayMs > 0)
         d->delay(d->eodDelayMs);
-    if (ok) {
+    switch (result) {
+    case StoreResult::Stored:
         d->faults->messageAccepted(d->now);
         d->write("250 2.0.0 Ok: queued as " + sanitize(id));
-    } else {
-        const QByteArray why = error.isEmpty() ? QByteArray("Could not store the message") : sanitize(error);
-        d->write("451 4.3.0 " + why); // RFC 3463 4.3.0: a transient system error
+        break;
+    case StoreResult::Full:
+        d->storeFullReply();
+        break;
+    case StoreResult::TooLarge:
+        d->overQuota = true;
+        d->write(d->tooBigReply());
+        break;
+    case StoreResult::Failed:
+        // RFC 5321 4.2.3 gives this text for 451; RFC 3463 4.3.0 "other or
+        // undefined mail system status". Nothing of the cause goes to the peer:
+        // it holds local paths and system errors (the driver logs it).
+        d->write("451 4.3.0 Requested action aborted: local error in processing");
+        break;
     }
     d->endTransaction();
     d->mode = Mode::Command;

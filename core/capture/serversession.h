@@ -34,6 +34,14 @@ struct ServerConfig
     int maxLineLength = 4096;    // a longer command line gets 500 (RFC 5321 4.5.3.1.4: 512 minimum)
 };
 
+// What the message store can take, as the session needs it for its replies.
+struct StoreSpace
+{
+    bool full = false;     // a quota is reached: no room for one more message now
+    qint64 freeBytes = -1; // bytes left under the byte quota; -1: no byte quota
+    qint64 maxBytes = 0;   // the byte quota (0: none): a larger message can never be stored
+};
+
 // Shared by every session of one server: fault counters and the rate limit.
 class FaultState
 {
@@ -92,8 +100,18 @@ public:
     // session starts over (EHLO again, nothing remembered).
     void tlsStarted();
     // The result of storing the message of the last MessageEnd: answers the end of
-    // data with 250 and `id`, or 451 4.3.0 with `error` (nothing was stored).
+    // data with 250 and `id`; 452 4.3.1 when the store is full, 552 5.3.4 when the
+    // message is larger than the store's byte quota; 451 4.3.0 with a generic
+    // text on a storage error (RFC 5321 4.2.3): what failed, with local paths,
+    // is for the server's own log, never for the peer.
+    enum class StoreResult { Stored, Full, TooLarge, Failed };
+    void messageStored(StoreResult result, const QString &id = {});
+    // The same with ok = Stored, else Failed; `error` is not sent (see above).
     void messageStored(bool ok, const QString &id, const QString &error = {});
+    // What the store can take now, for the replies at EHLO (SIZE), MAIL and RCPT
+    // and the data size limit; the driver sets it before each receive() and
+    // before messageStored(). The default: no quota.
+    void setStoreSpace(const StoreSpace &space);
     // The server's clock for rate limits (ms, monotonic); set before each receive().
     void setNow(qint64 ms);
     // (Added by the session's implementer.) Where the random part of the

@@ -3,6 +3,7 @@
 #include "live/peertext.h"
 
 #include <QLocale>
+#include <QTimer>
 
 #include <algorithm>
 
@@ -34,9 +35,50 @@ void CaptureListModel::setStore(Capture::MessageStore *store)
 void CaptureListModel::reload()
 {
     beginResetModel();
-    m_messages = m_store ? m_store->messages() : QList<Capture::StoredMessage>();
-    std::reverse(m_messages.begin(), m_messages.end());
+    m_messages = m_store ? m_store->page(0, PageSize) : QList<Capture::StoredMessage>();
     endResetModel();
+}
+
+bool CaptureListModel::canFetchMore(const QModelIndex &parent) const
+{
+    return !parent.isValid() && m_store && m_messages.size() < m_store->count();
+}
+
+void CaptureListModel::fetchMore(const QModelIndex &parent)
+{
+    // Loaded from the event loop, not inside the caller: views (and the model
+    // tester) ask while they handle a reset or an insertion, when rows must not
+    // change under them.
+    if (!canFetchMore(parent) || m_fetchScheduled)
+        return;
+    m_fetchScheduled = true;
+    QTimer::singleShot(0, this, [this] {
+        m_fetchScheduled = false;
+        loadNextPage();
+    });
+}
+
+void CaptureListModel::loadNextPage()
+{
+    if (!canFetchMore({}))
+        return;
+    // The rows held are the newest of the store, so the next page starts
+    // where they end.
+    QList<Capture::StoredMessage> more = m_store->page(m_messages.size(), PageSize);
+    // Only older than the oldest held (ids sort by arrival): nothing twice,
+    // should the store have changed between the count and the page.
+    if (!m_messages.isEmpty()) {
+        const QString oldest = m_messages.constLast().id;
+        more.erase(std::remove_if(more.begin(), more.end(),
+                                  [&oldest](const Capture::StoredMessage &m) { return m.id >= oldest; }),
+                   more.end());
+    }
+    if (more.isEmpty())
+        return;
+    const int first = int(m_messages.size());
+    beginInsertRows({}, first, first + int(more.size()) - 1);
+    m_messages += more;
+    endInsertRows();
 }
 
 void CaptureListModel::add(const Capture::StoredMessage &message)

@@ -2,7 +2,9 @@
 // The capture list: one row per stored message, newest first (ids sort by
 // arrival, MessageStore), columns time, from, to, subject, size. Follows the
 // store's signals; rows are inserted and removed one at a time, which is what
-// the store reports.
+// the store reports. Holds only the newest messages, a page more each time the
+// view asks (canFetchMore/fetchMore, loaded from the event loop): memory stays
+// flat however large the store; the rows held are always the newest N.
 
 #include <QAbstractTableModel>
 #include <QList>
@@ -30,15 +32,21 @@ public:
     [[nodiscard]] QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     [[nodiscard]] QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
 
-    [[nodiscard]] int rowOf(const QString &id) const; // -1 if absent
+    [[nodiscard]] bool canFetchMore(const QModelIndex &parent) const override;
+    void fetchMore(const QModelIndex &parent) override;
+
+    [[nodiscard]] int rowOf(const QString &id) const; // -1 if absent (or not fetched yet)
     [[nodiscard]] const Capture::StoredMessage *messageAt(int row) const;
 
 private:
     void reload();
+    void loadNextPage();
     void add(const Capture::StoredMessage &message);
     void removeId(const QString &id);
 
     Capture::MessageStore *m_store = nullptr;
-    QList<Capture::StoredMessage> m_messages; // newest (greatest id) first
+    static constexpr int PageSize = 500;
+    QList<Capture::StoredMessage> m_messages; // the newest (greatest id) first
     QList<QMetaObject::Connection> m_connections;
+    bool m_fetchScheduled = false;
 };

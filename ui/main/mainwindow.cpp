@@ -501,8 +501,10 @@ void MainWindow::onFinished(const SendResult &result)
         const ConnectionProfile target = m_connection->profile();
         const bool toCapture = m_capture->isListening() && target.host == u"127.0.0.1"
                                && (target.port == m_capture->port() || target.port == m_capture->tlsPort());
-        if (toCapture && !m_capture->store()->messages().isEmpty())
-            m_capturePanel->selectMessage(m_capture->store()->messages().constLast().id);
+        const QList<Capture::StoredMessage> newest =
+            toCapture ? m_capture->store()->page(0, 1) : QList<Capture::StoredMessage>();
+        if (!newest.isEmpty())
+            m_capturePanel->selectMessage(newest.constFirst().id);
         m_tabs->setCurrentWidget(toCapture ? static_cast<QWidget *>(m_capturePanel) : m_results);
     } else {
         // Which step failed and why, in words (RFC 5321 4.2 codes, RFC 3463 enhanced codes).

@@ -22,6 +22,7 @@
 #include <QThread>
 
 #include "../../unit/parsedmessage/samplemessage.h"
+#include "capture/capturelistmodel.h"
 #include "capture/capturepanel.h"
 #include "capture/messagestore.h"
 #include "capture/safehtmlbrowser.h"
@@ -73,6 +74,7 @@ private Q_SLOTS:
     void unparsableStillShowsRaw();
     void everyControlNamed();
     void fitsAt1280x800();
+    void listHoldsPagesOfALargeStore();
 
 private:
     QString commit(const QByteArray &bytes, const QString &from = QStringLiteral("sender@example.test"));
@@ -375,6 +377,56 @@ void TestCapturePanel::fitsAt1280x800()
     auto *table = m_panel->findChild<QTableView *>(QStringLiteral("captureList"));
     auto *tabs = m_panel->findChild<QTabWidget *>();
     QTRY_VERIFY_WITH_TIMEOUT(table->height() >= 150 && tabs->height() >= 250, 2000);
+}
+
+void TestCapturePanel::listHoldsPagesOfALargeStore()
+{
+    // 1,234 messages (files of an older version's folder, indexed at open):
+    // the list holds the newest page, and a page more each time it is asked.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QStringList ids;
+    for (int i = 0; i < 1234; ++i) {
+        ids << QStringLiteral("20260101T%1-%2")
+                   .arg(QTime(0, 0).addSecs(i / 100).toString(QStringLiteral("HHmmss")))
+                   .arg(i % 100 + 1, 6, 10, QLatin1Char('0'));
+        QFile f(dir.filePath(ids.last() + QStringLiteral(".eml")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("Subject: page " + QByteArray::number(i) + "\r\n\r\nx\r\n");
+    }
+    Capture::MessageStore store;
+    QString error;
+    QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+    {
+        CaptureListModel model;
+        model.setStore(&store);
+        QCOMPARE(model.rowCount(), 500);
+        QCOMPARE(model.messageAt(0)->id, ids.last());
+        QVERIFY(model.canFetchMore({}));
+        model.fetchMore({});
+        QTRY_COMPARE(model.rowCount(), 1000);
+        model.fetchMore({});
+        QTRY_COMPARE(model.rowCount(), 1234);
+        QVERIFY(!model.canFetchMore({}));
+        for (int row = 0; row < model.rowCount(); ++row)
+            QCOMPARE(model.messageAt(row)->id, ids.at(ids.size() - 1 - row));
+    }
+
+    // Under the model tester (which asks for every page): a new message goes
+    // on top, a removed one leaves, and paging stays in step.
+    CaptureListModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setStore(&store);
+    auto incoming = store.begin(QStringLiteral("a@example.test"), {QStringLiteral("b@example.test")}, &error);
+    QVERIFY(incoming && incoming->write("Subject: newest\r\n\r\nx\r\n", &error));
+    const QString newest = store.commit(std::move(incoming), &error);
+    QVERIFY2(!newest.isEmpty(), qPrintable(error));
+    QVERIFY2(store.remove(ids.at(1000), &error), qPrintable(error));
+    QCOMPARE(model.messageAt(0)->id, newest);
+    QTRY_COMPARE(model.rowCount(), 1234);
+    QVERIFY(!model.canFetchMore({}));
+    QCOMPARE(model.rowOf(ids.at(1000)), -1);
+    QCOMPARE(model.messageAt(model.rowCount() - 1)->id, ids.first());
 }
 
 QTEST_MAIN(TestCapturePanel)

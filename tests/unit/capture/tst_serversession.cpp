@@ -357,7 +357,9 @@ void tst_ServerSession::transcript_data()
         ! expect closed=0
     )"));
 
-    row("storing fails: 451 4.3.0, the transaction ends", {}, none, opening() + Envelope + QStringLiteral(R"(
+    // RFC 5321 4.2.3: the cause (a local path, a system error) is for the
+    // server's log, not for the peer.
+    row("storing fails: a generic 451 4.3.0, the transaction ends", {}, none, opening() + Envelope + QStringLiteral(R"(
         C: DATA
         A: MessageBegin a@x.test b@y.test
         S: 354 End data with <CR><LF>.<CR><LF>
@@ -365,8 +367,8 @@ void tst_ServerSession::transcript_data()
         C: .
         D: hi
         A: MessageEnd
-        ! stored fail disk full
-        S: 451 4.3.0 disk full
+        ! stored fail Cannot write /var/capture/messages/.incoming/1f2e: No space left on device
+        S: 451 4.3.0 Requested action aborted: local error in processing
         C: RCPT TO:<b@y.test>
         S: 503 5.5.1 Need MAIL before RCPT
     )"));
@@ -940,7 +942,7 @@ void tst_ServerSession::transcript_data()
         C: .
         A: MessageEnd
         ! stored fail no space
-        S: 451 4.3.0 no space
+        S: 451 4.3.0 Requested action aborted: local error in processing
         C: MAIL FROM:<a@x.test>
         S: 250 2.1.0 Ok
     )"));
