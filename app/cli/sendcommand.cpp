@@ -11,13 +11,13 @@
 #include "client/smtpclient.h"
 #include "mime/emlmessage.h"
 #include "mime/message.h"
+#include "mime/regularfile.h"
 #include "protocol/validation.h"
 #include "store/historystore.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>
 #include <QElapsedTimer>
-#include <QFileInfo>
 #include <QRegularExpression>
 
 #include <algorithm>
@@ -275,10 +275,11 @@ int SendCommand::run(const QStringList &arguments)
                                                                   "combined with it")
                                                        .arg(QString::fromLatin1(composed)));
         }
+        // A regular file only (its size is the message's): checked without
+        // opening it, so a FIFO or a device is refused at once (regularfile.h).
         const QString path = p.value(QStringLiteral("eml"));
-        const QFileInfo fi(path);
-        if (!fi.isFile() || !fi.isReadable())
-            return Output::usageError(Command, QStringLiteral("--eml: '%1' is not a readable file").arg(path));
+        if (const QString why = RegularFile::problem(path); !why.isEmpty())
+            return Output::usageError(Command, QStringLiteral("--eml: '%1' %2: give a .eml file").arg(path, why));
         QString loadError;
         std::unique_ptr<EmlMessage> eml = EmlMessage::load(path, &loadError);
         if (!eml)
