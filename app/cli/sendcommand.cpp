@@ -357,6 +357,12 @@ int SendCommand::run(const QStringList &arguments)
         return Output::failure(Command, e.error().toString(), exitCodeFor(e.error()));
     }
     client->test(testMode);
+    // Test mode prints the wire as it is produced, as a real send writes it to
+    // the socket: memory stays flat whatever the size. With --json, stdout is
+    // the document: the result keeps the start, the size and the SHA-256.
+    if (testMode && !json)
+        client->setTestWireFunction(
+            [](QByteArrayView bytes) { Terminal::outBytes(QByteArray::fromRawData(bytes.data(), bytes.size())); });
     const bool liveTranscript = p.isSet(QStringLiteral("transcript"));
     if (liveTranscript)
         Output::streamTranscript(*client);
@@ -470,8 +476,13 @@ int SendCommand::run(const QStringList &arguments)
         doc.insert(QStringLiteral("transcript"), Output::transcript(info.transcript));
         doc.insert(QStringLiteral("usage"), client->getUsageInfo());
         doc.insert(QStringLiteral("subject"), subjectShown);
-        if (testMode)
+        if (testMode) {
+            // A bounded excerpt of the wire; the size and hash stand for the rest.
             doc.insert(QStringLiteral("simulated_wire"), QString::fromUtf8(info.simulatedWire));
+            doc.insert(QStringLiteral("simulated_wire_bytes"), info.simulatedWireBytes);
+            doc.insert(QStringLiteral("simulated_wire_sha256"), QString::fromLatin1(info.simulatedWireSha256));
+            doc.insert(QStringLiteral("simulated_wire_truncated"), info.simulatedWireBytes > info.simulatedWire.size());
+        }
         if (count > 1) {
             QVariantList entries;
             for (int i = 0; i < results.size(); ++i)
@@ -493,9 +504,6 @@ int SendCommand::run(const QStringList &arguments)
         Terminal::outBytes(Output::json(doc));
         return exitCode;
     }
-
-    if (testMode && !info.simulatedWire.isEmpty())
-        Terminal::outBytes(info.simulatedWire);
 
     if (sessionError.isError())
         return Output::failure(Command, QStringLiteral("failed: ") + sessionError.toString(), exitCode);
