@@ -26,7 +26,9 @@
 #include <QThread>
 #include <QTimeZone>
 
+#include <grp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace Store;
 
@@ -928,6 +930,48 @@ private Q_SLOTS:
         }
         RawDb raw(old);
         QCOMPARE(raw.scalar(QStringLiteral("PRAGMA application_id")).toInt(), HistoryStore::ApplicationId);
+    }
+
+    // A WAL history in a folder the reader cannot write, with no -shm left by a
+    // writer: SQLite could not make one, so the listing reads the file as
+    // immutable (no writer can be using it either) and creates nothing.
+    void readOnlyInAFolderNobodyWrites()
+    {
+        const QString folder = m_dir.filePath(QStringLiteral("locked-%1").arg(++m_files));
+        const QString path = folder + QStringLiteral("/history.sqlite");
+        {
+            HistoryStore writer;
+            QString error;
+            QVERIFY2(writer.open(path, &error), qPrintable(error));
+            QVERIFY(writer.add(simple("locked", "l:25", "accepted", SessionKind::Send, {}), &error) > 0);
+            QVERIFY(writer.add(simple("away", "l:25", "accepted", SessionKind::Send, {}), &error) > 0);
+        }
+        QCOMPARE(RawDb(path).scalar(QStringLiteral("PRAGMA journal_mode")).toString(), QStringLiteral("wal"));
+        QVERIFY(!QFileInfo::exists(path + QStringLiteral("-shm")));
+        QVERIFY(::chmod(QFile::encodeName(path).constData(), 0644) == 0);
+        QVERIFY(::chmod(QFile::encodeName(folder).constData(), 0555) == 0);
+        const auto unlock = qScopeGuard([&folder] { ::chmod(QFile::encodeName(folder).constData(), 0755); });
+        const QByteArray before = fileHash(path);
+
+        QProcess reader;
+        reader.setProgram(QStringLiteral(HISTORYSTORE_WRITER));
+        reader.setArguments({QStringLiteral("--read"), path});
+        if (::geteuid() == 0) {
+            // Root writes any folder: the listing runs as nobody (the folders on
+            // the way made passable for it).
+            QVERIFY(::chmod(QFile::encodeName(m_dir.path()).constData(), 0755) == 0);
+            reader.setChildProcessModifier([] {
+                if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)
+                    ::_exit(99);
+            });
+        }
+        reader.start();
+        QVERIFY(reader.waitForFinished(30000));
+        QVERIFY2(reader.exitStatus() == QProcess::NormalExit && reader.exitCode() == 0,
+                 reader.readAllStandardError().constData());
+        QCOMPARE(reader.readAllStandardOutput().trimmed(), QByteArray("sessions 2"));
+        QCOMPARE(fileHash(path), before);
+        QCOMPARE(QDir(folder).entryList(QDir::Files | QDir::Hidden), QStringList{QStringLiteral("history.sqlite")});
     }
 
     // The history holds envelopes, subjects and transcripts: the data folder is
