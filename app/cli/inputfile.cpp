@@ -88,10 +88,12 @@ bool readRegular(int fd, qint64 size, const QString &path, const QString &option
     return true;
 }
 
-// A pipe or FIFO, read until its writer closes it. Opened O_NONBLOCK, so a FIFO
-// without a writer opened at once; poll() then waits for data or for the
-// writer's close (POLLHUP), within one deadline for the whole read.
-bool readPipe(int fd, const QString &path, const QString &option, QByteArray *data, QString *error, qint64 maxBytes)
+// A pipe or FIFO, read until its writer closes it (or, for a password or token,
+// until its first line is complete). Opened O_NONBLOCK, so a FIFO without a
+// writer opened at once; poll() then waits for data or for the writer's close
+// (POLLHUP), within one deadline for the whole read.
+bool readPipe(int fd, const QString &path, const QString &option, QByteArray *data, QString *error, qint64 maxBytes,
+              bool firstLine)
 {
     const int timeoutMs = fifoTimeoutMs();
     const QString wait = QStringLiteral("%1 s").arg(timeoutMs / 1000.0, 0, 'g', 4);
@@ -132,6 +134,8 @@ bool readPipe(int fd, const QString &path, const QString &option, QByteArray *da
         if (out.size() + n > maxBytes)
             return tooLarge(path, option, maxBytes, error);
         out.append(chunk.constData(), qsizetype(n));
+        if (firstLine && out.contains('\n'))
+            break;
     }
     *data = std::move(out);
     return true;
@@ -153,18 +157,8 @@ bool readStdin(const QString &option, QByteArray *data, QString *error, qint64 m
     return true;
 }
 
-} // namespace
-
-int fifoTimeoutMs()
-{
-    bool ok = false;
-    const int seconds = qEnvironmentVariableIntValue("SMTPSCOPE_FIFO_TIMEOUT", &ok);
-    if (ok && seconds >= 1 && seconds <= MaxFifoTimeoutSeconds)
-        return seconds * 1000;
-    return DefaultFifoTimeoutMs;
-}
-
-bool read(const QString &path, const QString &option, QByteArray *data, QString *error, qint64 maxBytes)
+bool readFile(const QString &path, const QString &option, QByteArray *data, QString *error, qint64 maxBytes,
+              bool firstLine)
 {
     data->clear();
     if (path == u"-")
@@ -189,7 +183,7 @@ bool read(const QString &path, const QString &option, QByteArray *data, QString 
     if (S_ISREG(st.st_mode))
         return readRegular(file.fd(), qint64(st.st_size), path, option, data, error, maxBytes);
     if (S_ISFIFO(st.st_mode))
-        return readPipe(file.fd(), path, option, data, error, maxBytes);
+        return readPipe(file.fd(), path, option, data, error, maxBytes, firstLine);
     if (S_ISDIR(st.st_mode)) {
         *error = QStringLiteral("%1: '%2' is a folder, not a file").arg(option, path);
         return false;
@@ -199,10 +193,26 @@ bool read(const QString &path, const QString &option, QByteArray *data, QString 
     return false;
 }
 
+} // namespace
+
+int fifoTimeoutMs()
+{
+    bool ok = false;
+    const int seconds = qEnvironmentVariableIntValue("SMTPSCOPE_FIFO_TIMEOUT", &ok);
+    if (ok && seconds >= 1 && seconds <= MaxFifoTimeoutSeconds)
+        return seconds * 1000;
+    return DefaultFifoTimeoutMs;
+}
+
+bool read(const QString &path, const QString &option, QByteArray *data, QString *error, qint64 maxBytes)
+{
+    return readFile(path, option, data, error, maxBytes, false);
+}
+
 bool readFirstLine(const QString &path, const QString &option, QByteArray *line, QString *error)
 {
     QByteArray all;
-    if (!read(path, option, &all, error, 1024 * 1024))
+    if (!readFile(path, option, &all, error, 1024 * 1024, true))
         return false;
     const qsizetype end = all.indexOf('\n');
     *line = end < 0 ? all : all.left(end);

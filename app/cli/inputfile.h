@@ -6,8 +6,9 @@
 //   - a regular file;
 //   - "-": standard input, read to its end;
 //   - a pipe or FIFO, so that `--password-file <(pass show x)` works: read
-//     with poll() until its writer closes it, within fifoTimeoutMs() in all
-//     (a FIFO nobody writes to would otherwise block for ever);
+//     with poll() until its writer closes it (readFirstLine: until its first
+//     line ends), within fifoTimeoutMs() in all (a FIFO nobody writes to would
+//     otherwise block for ever);
 //   - anything else (a device such as /dev/zero, a socket, a folder) is refused
 //     before a byte is read.
 // Every file is opened with O_NONBLOCK and its type taken from the open

@@ -1926,6 +1926,20 @@ void TestCli::localInputsNeverBlock()
     QVERIFY2(fed.exitCode == 0 && fed.out.contains("body from a fifo"), qPrintable(fed.describe()));
     QVERIFY(writer.waitForFinished(10000));
 
+    // A password needs only its first line: a writer that keeps the FIFO open
+    // after it does not hold the run up.
+    QProcess holder;
+    holder.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"),
+                                             QStringLiteral("exec 3>\"$1\"; printf 'secret\\n' >&3; exec sleep 60"),
+                                             QStringLiteral("sh"), fifo});
+    QVERIFY(holder.waitForStarted(10000));
+    const auto stopHolder = qScopeGuard([&holder] {
+        holder.kill();
+        holder.waitForFinished(10000);
+    });
+    RUN(held, test + QStringList{"--user", "tester", "--password-file", fifo}, quick);
+    QVERIFY2(held.exitCode == 0 && held.out.contains("MAIL FROM:"), qPrintable(held.describe()));
+
     // Process substitution: a pipe, read with poll() like a FIFO.
     const QString script = QStringLiteral("exec \"$0\" send --test --from %1 --to %2 --user tester "
                                           "--password-file <(printf 'secret\\n') --body-file <(printf 'piped body\\n')")
