@@ -324,8 +324,9 @@ QString notOurs(const Marks &m)
     return {};
 }
 
-// What the first bytes of the file say, read without SQLite (and without
-// blocking: a FIFO or a device given as the file is refused, not opened).
+// What the first bytes of the file say, read without SQLite. Opened
+// O_NONBLOCK and typed from the descriptor: a FIFO or a device given as the
+// file is refused before a byte is read, never waited on.
 struct FileHeader
 {
     enum class State { Missing, Empty, Sqlite, NotSqlite, NotRegular, Unreadable };
