@@ -419,8 +419,9 @@ int HistoryCommand::run(const QStringList &arguments)
     const QString path = pathGiven ? QFileInfo(p.value(QStringLiteral("history"))).absoluteFilePath()
                                    : Store::HistoryStore::defaultPath();
 
-    // A read never creates the database: a file given by name must exist; the
-    // default one is simply empty until the first session is recorded.
+    // A read never creates, migrates or writes the database (openReadOnly): a
+    // file given by name must exist; the default one is simply empty until the
+    // first session is recorded.
     Store::HistoryStore store;
     if (!QFileInfo::exists(path)) {
         if (pathGiven)
@@ -438,8 +439,11 @@ int HistoryCommand::run(const QStringList &arguments)
         return ExitOk;
     }
     QString error;
-    if (!store.open(path, &error))
-        return Output::failure(Command, QStringLiteral("cannot read the history: ") + error, ExitUsage);
+    if (!store.openReadOnly(path, &error))
+        return Output::failure(Command,
+                               (pathGiven ? QStringLiteral("--history: ") : QStringLiteral("cannot read the history: "))
+                                   + error,
+                               ExitUsage);
 
     if (show) {
         const std::optional<Store::SessionRecord> record = store.session(id);

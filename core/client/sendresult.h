@@ -81,7 +81,14 @@ struct SendResult
     QStringList warnings;
     QList<TranscriptEntry> transcript;
     SmtpError error;                // set when the send failed
-    QByteArray simulatedWire;       // test mode: the exact bytes the client would have sent
+    // Test mode: what the client would have sent. The wire of a large message
+    // is not kept whole (memory stays flat): the first SimulatedWireExcerpt
+    // bytes, the size and the SHA-256 of all of it. SmtpClient::setTestWireFunction
+    // hands out every byte as it goes.
+    static constexpr qsizetype SimulatedWireExcerpt = 64 * 1024;
+    QByteArray simulatedWire;       // the first bytes (all of them when simulatedWireBytes <= the excerpt)
+    qint64 simulatedWireBytes = 0;  // size of the whole wire
+    QByteArray simulatedWireSha256; // SHA-256 of the whole wire, lower-case hex
 
     [[nodiscard]] QStringList refusedRecipients() const;
     // Reference-compatible keys ("EHLO" or "HELO", "RCPT", "MSGID", "QUIT") plus

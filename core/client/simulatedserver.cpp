@@ -2,6 +2,8 @@
 
 #include <QList>
 
+#include <cstring>
+
 QByteArray SimulatedServer::greeting() const
 {
     return "220 simulated.smtpscope.invalid ESMTP test mode: nothing is delivered\r\n";
@@ -58,6 +60,14 @@ QByteArray SimulatedServer::feed(QByteArrayView in)
             continue;
         }
         if (m_inData) {
+            // Outside a possible end-of-data line only a CR matters: skip to the
+            // next one (the body of a large message goes through here).
+            if (m_endMatch == 0) {
+                const void *cr = std::memchr(in.data() + i, '\r', size_t(in.size() - i));
+                if (!cr)
+                    break;
+                i = static_cast<const char *>(cr) - in.data();
+            }
             const char c = in.at(i++);
             if (c == End[m_endMatch]) {
                 if (++m_endMatch == 5) {

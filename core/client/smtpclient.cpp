@@ -178,6 +178,8 @@ SendResult SmtpClient::sendMessage(const OutgoingMessage &message)
     r.transcript = out.session.transcript;
     r.timings = out.session.timings + r.timings;
     r.simulatedWire = out.session.simulatedWire;
+    r.simulatedWireBytes = out.session.simulatedWireBytes;
+    r.simulatedWireSha256 = out.session.simulatedWireSha256;
     if (r.error.isError())
         throw SmtpException(r.error);
     return r;
@@ -289,6 +291,14 @@ void SmtpClient::setTranscriptFunction(TranscriptFunction f)
     QMutexLocker lock(&d->mutex);
     QMetaObject::invokeMethod(
         d->driver, [dr = d->driver, f = std::move(f)]() mutable { dr->setTranscriptFunction(std::move(f)); },
+        Qt::BlockingQueuedConnection);
+}
+
+void SmtpClient::setTestWireFunction(WireFunction f)
+{
+    QMutexLocker lock(&d->mutex);
+    QMetaObject::invokeMethod(
+        d->driver, [dr = d->driver, f = std::move(f)]() mutable { dr->setTestWireFunction(std::move(f)); },
         Qt::BlockingQueuedConnection);
 }
 

@@ -107,6 +107,11 @@ public:
     // setShowSecrets), on the client's worker thread; empty to stop.
     using TranscriptFunction = std::function<void(const TranscriptEntry &)>;
     void setTranscriptFunction(TranscriptFunction f);
+    // Test mode: called with the bytes the client would write, in order, as they
+    // are produced (on the client's worker thread); SendResult keeps only their
+    // start, size and SHA-256. Empty to stop.
+    using WireFunction = std::function<void(QByteArrayView)>;
+    void setTestWireFunction(WireFunction f);
     void setPipelining(bool use);          // when offered (default on)
     void setChunking(bool use);            // BDAT when offered (default on)
 

@@ -99,6 +99,9 @@ void Driver::run(DriverJob job, Done done)
     m_transcriptTail.clear();
     m_transcriptDropped = 0;
     m_info.simulatedWire.clear();
+    m_info.simulatedWireBytes = 0;
+    m_info.simulatedWireSha256.clear();
+    m_wireHash.reset();
 
     if (m_job.kind == DriverJob::Kind::Quit) {
         if (!m_session || !m_connected) {
@@ -197,6 +200,7 @@ void Driver::connectNow()
     m_body.reset();
 
     m_info = SendResult();
+    m_wireHash.reset();
     m_info.target = (m_options.host.contains(u':') ? u'[' + m_options.host + u']' : m_options.host) + u':'
         + QString::number(m_options.port);
     m_info.securityMode = m_options.testMode ? QStringLiteral("test") : m_options.securityModeName();
@@ -431,8 +435,8 @@ void Driver::pump()
             QByteArray shown;
             const QByteArray out = m_session->takeOutput(&shown);
             if (m_simulator) {
+                takeSimulatedWire(out);
                 const QByteArray reply = m_simulator->feed(out);
-                m_info.simulatedWire += out;
                 if (!reply.isEmpty())
                     m_session->receive(reply);
             } else if (m_transport) {
@@ -452,6 +456,17 @@ void Driver::pump()
         m_finishPending = false;
         finish(m_finishError);
     }
+}
+
+void Driver::takeSimulatedWire(const QByteArray &bytes)
+{
+    if (m_wireFunction)
+        m_wireFunction(bytes);
+    m_wireHash.addData(bytes);
+    m_info.simulatedWireBytes += bytes.size();
+    const qsizetype room = SendResult::SimulatedWireExcerpt - m_info.simulatedWire.size();
+    if (room > 0)
+        m_info.simulatedWire.append(bytes.constData(), std::min(room, bytes.size()));
 }
 
 void Driver::armDeadline(bool progress)
@@ -768,6 +783,8 @@ void Driver::finish(SmtpError error)
     if (m_simulator && !m_connected) {
         m_simulator.reset();
     }
+    if (m_options.testMode)
+        m_info.simulatedWireSha256 = m_wireHash.result().toHex();
     m_info.transcript = std::move(m_transcriptHead);
     m_transcriptHead.clear();
     if (m_transcriptDropped > 0) {

@@ -11,6 +11,7 @@
 
 #include "protocol/smtpsession.h"
 
+#include <QCryptographicHash>
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
@@ -95,6 +96,7 @@ public:
 
     Driver(UsageStats *stats, LogFunctionPair logs);
     void setTranscriptFunction(std::function<void(const TranscriptEntry &)> f) { m_logs.transcript = std::move(f); }
+    void setTestWireFunction(SmtpClient::WireFunction f) { m_wireFunction = std::move(f); }
     ~Driver() override;
 
     void run(DriverJob job, Done done);
@@ -139,6 +141,7 @@ private:
     void allMessagesHandled();
     Message *messageForTxn(int txn);
 
+    void takeSimulatedWire(const QByteArray &bytes);
     void addTranscript(TranscriptEntry::Direction dir, const QString &text);
     void pushSmtpEvent(int type, QVariantMap fields);
     qint64 nowUs() const { return m_clock.isValid() ? m_clock.nsecsElapsed() / 1000 : 0; }
@@ -156,6 +159,10 @@ private:
     SmtpTransport *m_transport = nullptr;
     std::unique_ptr<Smtp::Session> m_session;
     std::unique_ptr<class SimulatedServer> m_simulator;
+    // Test mode: every byte goes to the wire function and the hash; only the
+    // start is kept in m_info (SendResult::SimulatedWireExcerpt).
+    SmtpClient::WireFunction m_wireFunction;
+    QCryptographicHash m_wireHash{QCryptographicHash::Sha256};
     ClientOptions m_options;     // of the open connection
     ClientOptions m_jobOptions;  // of the job in progress
     std::atomic<bool> m_connected{false};

@@ -1,5 +1,6 @@
 #include "emlmessage.h"
 
+#include "regularfile.h"
 #include "protocol/dataencoder.h"
 #include "protocol/validation.h"
 
@@ -519,7 +520,8 @@ public:
 
     bool start()
     {
-        if (!m_file.open(QIODevice::ReadOnly))
+        QString why;
+        if (!RegularFile::open(&m_file, &why))
             return false;
         return open(QIODevice::ReadOnly | QIODevice::Unbuffered);
     }
@@ -623,12 +625,13 @@ std::unique_ptr<EmlMessage> EmlMessage::load(const QString &path, QString *error
     const QFileInfo fi(path);
     if (!fi.exists())
         return fail(QStringLiteral("the message file %1 does not exist").arg(path));
-    if (!fi.isFile())
-        return fail(QStringLiteral("the message file %1 is not a file").arg(path));
+    // A regular file only, opened without blocking: its size is the message's
+    // (regularfile.h); a FIFO or a device is refused, never waited on.
     QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return fail(QStringLiteral("cannot read the message file %1: %2").arg(path, file.errorString()));
-    const qint64 fileSize = fi.size();
+    QString why;
+    if (!RegularFile::open(&file, &why))
+        return fail(QStringLiteral("the message file %1 %2").arg(path, why));
+    const qint64 fileSize = file.size();
     const QDateTime modified = fi.lastModified();
     if (fileSize == 0)
         return fail(QStringLiteral("the message file %1 is empty").arg(path));

@@ -1,6 +1,7 @@
 #include "message.h"
 
 #include "messagelayout.h"
+#include "regularfile.h"
 #include "protocol/validation.h"
 
 #include <QDateTime>
@@ -174,8 +175,16 @@ QString mimeTypeFor(const QString &given, const QString &name, const QByteArray 
     if (!given.isEmpty())
         return given;
     QMimeDatabase db;
-    if (!path.isEmpty())
-        return db.mimeTypeForFile(path).name();
+    if (!path.isEmpty()) {
+        // Content sniffing reads the file: through a non-blocking open that takes
+        // only a regular file (regularfile.h). Anything else is typed by its name
+        // here and refused by checkSendPossible().
+        QFile file(path);
+        QString why;
+        if (RegularFile::open(&file, &why))
+            return db.mimeTypeForFileNameAndData(QFileInfo(path).fileName(), &file).name();
+        return db.mimeTypeForFile(path, QMimeDatabase::MatchExtension).name();
+    }
     return db.mimeTypeForFileNameAndData(name, *data).name();
 }
 
@@ -192,6 +201,15 @@ QByteArray generatedDomain(const QString &address)
     if (domain.isEmpty())
         return "smtpscope.invalid";
     return QUrl::toAce(domain).isEmpty() ? QByteArray("smtpscope.invalid") : QUrl::toAce(domain);
+}
+
+// What to do about a file that exists but is no regular file (RegularFile::problem).
+QString notRegularHint(const QString &why)
+{
+    return why.contains(QLatin1String("not a regular file"))
+        ? QStringLiteral(": only regular files can be attached (their size is measured before sending); "
+                         "copy the data into a file first")
+        : QString();
 }
 
 SmtpError messageError(const QString &text)
@@ -450,18 +468,20 @@ SmtpError Message::checkSendPossible() const
                                         .arg(h.name, owner));
         }
     }
+    // Only regular files: their size is part of the message's before it is sent
+    // (regularfile.h), and a FIFO or a device would block or never end.
     for (const Attachment &a : m_attachments) {
         if (a.path.isEmpty())
             continue;
-        const QFileInfo fi(a.path);
-        if (!fi.isFile() || !fi.isReadable())
-            return messageError(QStringLiteral("attachment file \"%1\" cannot be read").arg(a.path));
+        if (const QString why = RegularFile::problem(a.path); !why.isEmpty())
+            return messageError(QStringLiteral("attachment file \"%1\" %2%3")
+                                    .arg(a.path, why, notRegularHint(why)));
     }
     for (const InlinePart &in : m_inlineParts) {
         if (!in.path.isEmpty()) {
-            const QFileInfo fi(in.path);
-            if (!fi.isFile() || !fi.isReadable())
-                return messageError(QStringLiteral("inline file \"%1\" cannot be read").arg(in.path));
+            if (const QString why = RegularFile::problem(in.path); !why.isEmpty())
+                return messageError(QStringLiteral("inline file \"%1\" %2%3")
+                                        .arg(in.path, why, notRegularHint(why)));
         }
         if (hasLineBreakOrNul(in.name) || hasLineBreakOrNul(in.mimeType) || !in.mimeType.contains(QLatin1Char('/')))
             return messageError(QStringLiteral("inline part \"%1\" has an invalid MIME type \"%2\"")
@@ -509,8 +529,8 @@ bool Message::buildLayout(const BodyOptions &options, MessageLayout *layout, QSt
             leaf.sourceSize = data.size();
         } else {
             const QFileInfo fi(path);
-            if (!fi.isFile() || !fi.isReadable()) {
-                *error = QStringLiteral("%1: file \"%2\" cannot be read").arg(label, path);
+            if (const QString why = RegularFile::problem(path); !why.isEmpty()) {
+                *error = QStringLiteral("%1: file \"%2\" %3").arg(label, path, why);
                 unreadable = true;
             }
             leaf.sourceSize = fi.size();

@@ -1,5 +1,7 @@
 #include "messagelayout.h"
 
+#include "regularfile.h"
+
 #include <QBuffer>
 #include <QFile>
 #include <QFileInfo>
@@ -99,10 +101,12 @@ bool LayoutReader::startLeaf()
         buffer->open(QIODevice::ReadOnly);
         m_source = std::move(buffer);
     } else {
+        // Never a blocking open: the file was a regular one when the layout was
+        // made, but it may have been swapped for a FIFO since (regularfile.h).
         auto file = std::make_unique<QFile>(leaf.path);
-        if (!file->open(QIODevice::ReadOnly)) {
-            setErrorString(QStringLiteral("%1: file \"%2\" cannot be read: %3")
-                               .arg(leaf.label, leaf.path, file->errorString()));
+        QString why;
+        if (!RegularFile::open(file.get(), &why)) {
+            setErrorString(QStringLiteral("%1: file \"%2\" %3").arg(leaf.label, leaf.path, why));
             return false;
         }
         m_source = std::move(file);

@@ -6,4 +6,6 @@ target_sources(core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/message.cpp
     ${CMAKE_CURRENT_LIST_DIR}/messagelayout.h
     ${CMAKE_CURRENT_LIST_DIR}/messagelayout.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/regularfile.h
+    ${CMAKE_CURRENT_LIST_DIR}/regularfile.cpp
 )

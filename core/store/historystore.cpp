@@ -19,6 +19,34 @@
 //   so every writer (this build, a migration, a prune) keeps it right inside its
 //   own transaction; tables `drafts` and `outbox`.
 //
+// Version 3: the file is marked with PRAGMA application_id = ApplicationId
+//   ("SmSc"). Every migration step writes it in its own transaction, so a file
+//   this build creates carries it from its first commit.
+//
+// Whose file it is: a writer would otherwise add its tables to any SQLite file
+// it is pointed at. Before SQLite opens a file, its 100-byte header is read
+// (https://www.sqlite.org/fileformat2.html, "The Database Header"): not SQLite,
+// another application_id, or application_id 0 with a schema but user_version 0
+// (or a user_version no SmtpScope build wrote) is refused, and the file is left
+// byte for byte as it was, with no journal, -wal or -shm made beside it. Files of
+// versions 1 and 2 predate the mark: they are taken when every table in them is
+// one of ours (checked through SQLite once open, before any write; the migration
+// checks again inside its transaction). The header of a WAL file whose -wal
+// holds commits may be stale: it is then left to the SQL checks.
+//
+// Readers (openReadOnly) open with SQLITE_OPEN_READONLY and PRAGMA query_only,
+// and never migrate: an older version is read as it is, a newer one refused.
+// SQLite reads a WAL file through its -shm and -wal files and makes them when
+// missing (https://www.sqlite.org/wal.html, "Read-Only Databases"), with the
+// database file's mode; when the folder is not writable they cannot be made, and
+// no writer can be using the file either: it is then read as immutable.
+//
+// Private files: the database holds envelopes, subjects and transcripts. It is
+// created 0600 before SQLite opens it (SQLite makes the -wal and -shm with the
+// database file's mode), missing folders 0700 (as the XDG Base Directory spec
+// asks), and a writer tightens an existing file, its -wal and -shm, and the data
+// folder, when their modes are looser.
+//
 // Without FTS5 in the SQLite library (it is optional at SQLite's build time),
 // version 2 is made without the index and its triggers and text search falls
 // back to LIKE over the same columns (slower, ASCII-only case folding). The
@@ -32,6 +60,7 @@
 // writers wait on the busy timeout instead of failing on a lock upgrade).
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -41,10 +70,17 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
+#include <QUrl>
 #include <QVariant>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <optional>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace Store {
 
@@ -226,6 +262,187 @@ const char *const kRecordColumns =
 
 std::atomic<quint64> s_connectionCounter{0};
 
+QString errnoText(int error)
+{
+    return QString::fromLocal8Bit(std::strerror(error));
+}
+
+// ---- whose file it is
+
+// Every table any version of the schema makes (FTS5 adds the _data, _idx,
+// _content, _docsize and _config shadow tables; AUTOINCREMENT adds
+// sqlite_sequence).
+bool isOurTable(const QString &name)
+{
+    static const QStringList ours{
+        QStringLiteral("sessions"),          QStringLiteral("drafts"),
+        QStringLiteral("outbox"),            QStringLiteral("sessions_fts"),
+        QStringLiteral("sessions_fts_data"), QStringLiteral("sessions_fts_idx"),
+        QStringLiteral("sessions_fts_content"), QStringLiteral("sessions_fts_docsize"),
+        QStringLiteral("sessions_fts_config"),
+    };
+    return name.startsWith(QLatin1String("sqlite_")) || ours.contains(name);
+}
+
+// The marks of a file that decide whether it may be a SmtpScope history.
+struct Marks
+{
+    qint32 applicationId = 0;
+    int userVersion = 0;
+    bool hasSchema = false;                 // any table, index, view or trigger
+    std::optional<QStringList> tables;      // known once SQLite has the file open
+};
+
+// Empty when a file with these marks may be ours; else why it is not (to follow
+// "is not a SmtpScope history: ").
+QString notOurs(const Marks &m)
+{
+    if (m.applicationId == HistoryStore::ApplicationId)
+        return {};
+    if (m.applicationId != 0)
+        return QStringLiteral("it belongs to another application (PRAGMA application_id 0x%1)")
+            .arg(quint32(m.applicationId), 8, 16, QLatin1Char('0'));
+    // Without the mark: only the versions written before it existed.
+    if (m.userVersion > 2 || m.userVersion < 0)
+        return QStringLiteral("its schema version (PRAGMA user_version %1) is none that SMTP Scope wrote")
+            .arg(m.userVersion);
+    if (m.tables) {
+        QStringList other;
+        for (const QString &t : *m.tables) {
+            if (!isOurTable(t))
+                other.append(t);
+        }
+        if (!other.isEmpty())
+            return QStringLiteral("it holds tables of another application (%1)").arg(other.join(QStringLiteral(", ")));
+        if (m.userVersion > 0 && !m.tables->contains(QStringLiteral("sessions")))
+            return QStringLiteral("it has no sessions table");
+        if (m.userVersion == 0 && m.hasSchema)
+            return QStringLiteral("it holds a schema without a SmtpScope version");
+    } else if (m.userVersion == 0 && m.hasSchema) {
+        return QStringLiteral("it holds tables of another application (and no SmtpScope version)");
+    }
+    return {};
+}
+
+// What the first bytes of the file say, read without SQLite. Opened
+// O_NONBLOCK and typed from the descriptor: a FIFO or a device given as the
+// file is refused before a byte is read, never waited on.
+struct FileHeader
+{
+    enum class State { Missing, Empty, Sqlite, NotSqlite, NotRegular, Unreadable };
+    State state = State::Missing;
+    QString why;   // NotRegular, Unreadable
+    bool wal = false;
+    Marks marks;
+};
+
+quint32 bigEndian32(const unsigned char *p)
+{
+    return (quint32(p[0]) << 24) | (quint32(p[1]) << 16) | (quint32(p[2]) << 8) | quint32(p[3]);
+}
+
+FileHeader readHeader(const QString &path)
+{
+    FileHeader h;
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        h.state = errno == ENOENT ? FileHeader::State::Missing : FileHeader::State::Unreadable;
+        h.why = errnoText(errno);
+        return h;
+    }
+    struct stat st{};
+    unsigned char bytes[100];
+    ssize_t n = -1;
+    if (::fstat(fd, &st) != 0) {
+        h.state = FileHeader::State::Unreadable;
+        h.why = errnoText(errno);
+    } else if (!S_ISREG(st.st_mode)) {
+        h.state = FileHeader::State::NotRegular;
+    } else {
+        do
+            n = ::pread(fd, bytes, sizeof bytes, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            h.state = FileHeader::State::Unreadable;
+            h.why = errnoText(errno);
+        }
+    }
+    ::close(fd);
+    if (n < 0)
+        return h;
+    if (n == 0) {
+        h.state = FileHeader::State::Empty;
+        return h;
+    }
+    // Offsets of the database header: 0 the magic string, 18 the file format
+    // write version (2: WAL), 40 the schema cookie (0 until the first CREATE),
+    // 60 user_version, 68 application_id; all big-endian.
+    static const char magic[] = "SQLite format 3";
+    if (n < qsizetype(sizeof bytes) || std::memcmp(bytes, magic, sizeof magic) != 0) {
+        h.state = FileHeader::State::NotSqlite;
+        return h;
+    }
+    h.state = FileHeader::State::Sqlite;
+    h.wal = bytes[18] == 2;
+    h.marks.hasSchema = bigEndian32(bytes + 40) != 0;
+    h.marks.userVersion = int(qint32(bigEndian32(bytes + 60)));
+    h.marks.applicationId = qint32(bigEndian32(bytes + 68));
+    return h;
+}
+
+// ---- private files
+
+bool isFolder(const QByteArray &path)
+{
+    struct stat st{};
+    return ::stat(path.constData(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Creates each missing folder of `dir` 0700. Existing ones are left alone: a
+// --history file may live in any folder of the user's.
+bool makePrivateFolders(const QString &dir, QString *failed)
+{
+    const QString absolute = QDir::cleanPath(QDir(dir).absolutePath());
+    QString at;
+    for (const QString &part : absolute.split(u'/', Qt::SkipEmptyParts)) {
+        at += u'/' + part;
+        const QByteArray name = QFile::encodeName(at);
+        if (::mkdir(name.constData(), S_IRWXU) == 0 || (errno == EEXIST && isFolder(name)))
+            continue;
+        *failed = at;
+        return false;
+    }
+    return true;
+}
+
+// Clears the group and other bits of an existing file or folder (0644 becomes
+// 0600, 0755 0700). Best effort: a file of another user's stays as it is.
+void tighten(const QString &path)
+{
+    const QByteArray name = QFile::encodeName(path);
+    struct stat st{};
+    if (::stat(name.constData(), &st) != 0 || (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+        return;
+    ::chmod(name.constData(), st.st_mode & S_IRWXU);
+}
+
+// Creates the database file 0600 when it is missing, so that SQLite, which
+// creates with 0644 and gives the -wal and -shm the database file's mode,
+// never makes a readable one.
+bool createPrivateFile(const QString &path, QString *why)
+{
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
+                          S_IRUSR | S_IWUSR);
+    if (fd >= 0) {
+        ::close(fd);
+        return true;
+    }
+    if (errno == EEXIST) // made meanwhile by another writer
+        return true;
+    *why = errnoText(errno);
+    return false;
+}
+
 } // namespace
 
 struct HistoryStore::Private
@@ -235,6 +452,7 @@ struct HistoryStore::Private
     QSqlDatabase db;
     int version = 0;
     bool fts = false;
+    bool readOnly = false;
 
     [[nodiscard]] QString fail(const QString &what, const QSqlError &e) const
     {
@@ -286,6 +504,7 @@ struct HistoryStore::Private
         connectionName.clear();
         version = 0;
         fts = false;
+        readOnly = false;
     }
 
     bool probeFts()
@@ -298,6 +517,33 @@ struct HistoryStore::Private
         return true;
     }
 
+    // The application id, version and tables, as SQLite sees them.
+    std::optional<Marks> readMarks(QString *error) const
+    {
+        Marks m;
+        const QVariant id = scalar(QStringLiteral("PRAGMA application_id"), error);
+        const QVariant v = scalar(QStringLiteral("PRAGMA user_version"), error);
+        if (!id.isValid() || !v.isValid())
+            return std::nullopt;
+        m.applicationId = id.toInt();
+        m.userVersion = v.toInt();
+        QSqlQuery q(db);
+        if (!q.exec(QStringLiteral("SELECT type, name FROM sqlite_master"))) {
+            if (error)
+                *error = fail(QStringLiteral("cannot read the schema"), q.lastError());
+            return std::nullopt;
+        }
+        QStringList tables;
+        while (q.next()) {
+            m.hasSchema = true;
+            if (q.value(0).toString() == u"table")
+                tables.append(q.value(1).toString());
+        }
+        m.tables = tables;
+        return m;
+    }
+
+    bool open(const QString &filePath, bool forReading, QString *error);
     class Transaction;
     bool removeRow(const char *table, const QString &what, qint64 id, QString *error);
     bool giveBackFreePages(QString *error);
@@ -315,6 +561,12 @@ public:
     Transaction(HistoryStore::Private *d, QString *error)
         : m_d(d)
     {
+        if (m_d->readOnly) {
+            if (error)
+                *error = QStringLiteral("history database %1: opened for reading only")
+                             .arg(QDir::toNativeSeparators(m_d->path));
+            return;
+        }
         m_open = m_d->exec(QStringLiteral("BEGIN IMMEDIATE"), error);
     }
     ~Transaction()
@@ -438,12 +690,29 @@ bool HistoryStore::Private::migrate(int to, QString *error)
         return false;
     if (current.toInt() >= to)
         return txn.commit(error);
-    const bool ok = to == 1 ? migrateTo1(error) : migrateTo2(error);
+    // And another application between our check and our lock: with the write
+    // lock held, the file is checked again before the first table is made.
+    const std::optional<Marks> marks = readMarks(error);
+    if (!marks)
+        return false;
+    if (const QString why = notOurs(*marks); !why.isEmpty()) {
+        if (error)
+            *error = QStringLiteral("history database %1 is not a SmtpScope history: %2; it was left untouched")
+                         .arg(QDir::toNativeSeparators(path), why);
+        return false;
+    }
+    bool ok = true;
+    if (to == 1)
+        ok = migrateTo1(error);
+    else if (to == 2)
+        ok = migrateTo2(error);
+    // Version 3 is the mark alone, written below by every step.
     if (!ok)
         return false;
-    // PRAGMA user_version is written in the database header, inside the
-    // transaction: the version changes with the tables or not at all.
-    if (!exec(QStringLiteral("PRAGMA user_version = %1").arg(to), error))
+    // PRAGMA user_version and application_id are written in the database
+    // header, inside the transaction: they change with the tables or not at all.
+    if (!exec(QStringLiteral("PRAGMA application_id = %1").arg(ApplicationId), error)
+        || !exec(QStringLiteral("PRAGMA user_version = %1").arg(to), error))
         return false;
     return txn.commit(error);
 }
@@ -511,76 +780,178 @@ HistoryStore::~HistoryStore()
 
 bool HistoryStore::open(const QString &path, QString *error)
 {
-    d->close();
-    d->path = path;
+    return d->open(path, false, error);
+}
+
+bool HistoryStore::openReadOnly(const QString &path, QString *error)
+{
+    return d->open(path, true, error);
+}
+
+bool HistoryStore::Private::open(const QString &filePath, bool forReading, QString *error)
+{
+    close();
+    path = filePath;
+    readOnly = forReading;
     QString err;
+    const QString shown = QDir::toNativeSeparators(path);
     const auto failed = [&](const QString &why) {
-        d->close();
+        close();
         if (error)
             *error = why;
         return false;
     };
+    const auto notAHistory = [&](const QString &why) {
+        return failed(QStringLiteral("history database %1 is not a SmtpScope history: %2; it was left untouched: %3")
+                          .arg(shown, why,
+                               readOnly ? QStringLiteral("give a history file that SMTP Scope wrote")
+                                        : QStringLiteral("give another file name for the history")));
+    };
+    const auto newer = [&](int v) {
+        return failed(QStringLiteral("history database %1: it has schema version %2, newer than this build knows "
+                                     "(%3); it was left untouched: use a newer SMTP Scope or another file")
+                          .arg(shown)
+                          .arg(v)
+                          .arg(SchemaVersion));
+    };
+
+    // What the file is, before SQLite opens it (which could already write: a
+    // journal, a -wal, a -shm).
+    const FileHeader header = readHeader(path);
+    switch (header.state) {
+    case FileHeader::State::Missing:
+        if (readOnly)
+            return failed(QStringLiteral("history database %1: there is no history yet (the file does not exist)")
+                              .arg(shown));
+        break;
+    case FileHeader::State::Empty:
+        break; // a new file (created 0600 before its first transaction)
+    case FileHeader::State::Unreadable:
+        return failed(QStringLiteral("history database %1: cannot read it: %2").arg(shown, header.why));
+    case FileHeader::State::NotRegular:
+        return notAHistory(QStringLiteral("it is not a regular file"));
+    case FileHeader::State::NotSqlite:
+        return notAHistory(QStringLiteral("it is not an SQLite database"));
+    case FileHeader::State::Sqlite: {
+        // A WAL file's header lags behind commits still in its -wal, and a hot
+        // rollback journal means a commit was cut short: then only the checks
+        // through SQLite below count (SQLite reads the -wal, or rolls back).
+        const QFileInfo wal(path + QStringLiteral("-wal"));
+        const QFileInfo journal(path + QStringLiteral("-journal"));
+        const bool settled = !(header.wal && wal.exists() && wal.size() > 0) && !(journal.exists() && journal.size() > 0);
+        if (settled) {
+            if (const QString why = notOurs(header.marks); !why.isEmpty())
+                return notAHistory(why);
+            if (header.marks.userVersion > SchemaVersion)
+                return newer(header.marks.userVersion);
+        }
+        break;
+    }
+    }
 
     const QFileInfo info(path);
-    if (!QDir().mkpath(info.absolutePath()))
-        return failed(QStringLiteral("history database %1: cannot create the folder %2")
-                          .arg(QDir::toNativeSeparators(path), QDir::toNativeSeparators(info.absolutePath())));
+    const QString folder = info.absolutePath();
+    const bool dataFolder = folder == QFileInfo(defaultPath()).absolutePath();
+    if (!readOnly) {
+        QString where;
+        if (!makePrivateFolders(folder, &where))
+            return failed(QStringLiteral("history database %1: cannot create the folder %2")
+                              .arg(shown, QDir::toNativeSeparators(where)));
+        if (header.state == FileHeader::State::Missing && !createPrivateFile(path, &err))
+            return failed(QStringLiteral("history database %1: cannot create it: %2").arg(shown, err));
+    }
 
-    d->connectionName = QStringLiteral("smtpscope-history-%1").arg(s_connectionCounter.fetch_add(1));
-    d->db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), d->connectionName);
-    if (!d->db.isValid())
-        return failed(QStringLiteral("history database %1: the Qt SQLite driver (QSQLITE) is not available")
-                          .arg(QDir::toNativeSeparators(path)));
-    d->db.setDatabaseName(path);
+    connectionName = QStringLiteral("smtpscope-history-%1").arg(s_connectionCounter.fetch_add(1));
+    db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connectionName);
+    if (!db.isValid())
+        return failed(QStringLiteral("history database %1: the Qt SQLite driver (QSQLITE) is not available").arg(shown));
     // Set before the first statement, so even the schema read waits for a writer.
-    d->db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(BusyTimeoutMs));
-    if (!d->db.open())
-        return failed(d->fail(QStringLiteral("cannot open"), d->db.lastError()));
+    QString options = QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(BusyTimeoutMs);
+    db.setDatabaseName(path);
+    if (readOnly) {
+        options += QStringLiteral(";QSQLITE_OPEN_READONLY");
+        // A WAL file without its -shm in a folder this user cannot write:
+        // SQLite could not make the -shm to read it, and no writer can be using
+        // the file (it could not make one either), so it is read as immutable.
+        const QByteArray folderName = QFile::encodeName(folder);
+        if (header.wal && !QFileInfo::exists(path + QStringLiteral("-shm"))
+            && ::access(folderName.constData(), W_OK | X_OK) != 0) {
+            options += QStringLiteral(";QSQLITE_OPEN_URI");
+            QUrl uri = QUrl::fromLocalFile(info.absoluteFilePath());
+            uri.setQuery(QStringLiteral("immutable=1"));
+            db.setDatabaseName(uri.toString(QUrl::FullyEncoded));
+        }
+    }
+    db.setConnectOptions(options);
+    if (!db.open())
+        return failed(fail(QStringLiteral("cannot open"), db.lastError()));
 
-    // Nothing may be written before the version is known to be ours: these
+    // Nothing may be written before the file is known to be ours: these
     // pragmas only set the connection up.
-    for (const QString &pragma : {QStringLiteral("PRAGMA busy_timeout = %1").arg(BusyTimeoutMs),
-                                  QStringLiteral("PRAGMA foreign_keys = ON"),
-                                  QStringLiteral("PRAGMA synchronous = NORMAL"),
-                                  QStringLiteral("PRAGMA journal_size_limit = %1").arg(JournalSizeLimit)}) {
-        if (!d->exec(pragma, &err))
+    QStringList setup{QStringLiteral("PRAGMA busy_timeout = %1").arg(BusyTimeoutMs)};
+    if (readOnly)
+        setup.append(QStringLiteral("PRAGMA query_only = ON"));
+    else
+        setup += {QStringLiteral("PRAGMA foreign_keys = ON"), QStringLiteral("PRAGMA synchronous = NORMAL"),
+                  QStringLiteral("PRAGMA journal_size_limit = %1").arg(JournalSizeLimit)};
+    for (const QString &pragma : std::as_const(setup)) {
+        if (!exec(pragma, &err))
             return failed(err);
     }
-    const QVariant version = d->scalar(QStringLiteral("PRAGMA user_version"), &err);
-    if (!version.isValid())
+    std::optional<Marks> marks = readMarks(&err);
+    if (!marks)
         return failed(err);
-    if (version.toInt() > SchemaVersion)
-        return failed(QStringLiteral("history database %1: it has schema version %2, newer than this build knows (%3); "
-                                     "it was left untouched: use a newer SMTP Scope or another file")
-                          .arg(QDir::toNativeSeparators(path))
-                          .arg(version.toInt())
-                          .arg(SchemaVersion));
+    if (const QString why = notOurs(*marks); !why.isEmpty())
+        return notAHistory(why);
+    if (marks->userVersion > SchemaVersion)
+        return newer(marks->userVersion);
 
-    if (version.toInt() == 0) {
+    if (readOnly) {
+        // An older version is read as it is. Full-text search only with a
+        // complete index (its triggers present) and FTS5 in this SQLite.
+        fts = !qEnvironmentVariableIsSet("SMTPSCOPE_HISTORY_NO_FTS")
+            && hasObject(QStringLiteral("trigger"), QStringLiteral("sessions_fts_ai")) && probeFts();
+        version = marks->userVersion;
+        return true;
+    }
+
+    // Ours: tighten what an older build or the user left readable, before the
+    // first write.
+    for (const char *suffix : {"", "-wal", "-shm", "-journal"})
+        tighten(path + QLatin1String(suffix));
+    if (dataFolder)
+        tighten(folder);
+
+    if (marks->userVersion == 0) {
         // Only takes effect on a file without tables: freed pages can then be
         // given back with PRAGMA incremental_vacuum after a prune.
-        if (!d->exec(QStringLiteral("PRAGMA auto_vacuum = INCREMENTAL"), &err))
+        if (!exec(QStringLiteral("PRAGMA auto_vacuum = INCREMENTAL"), &err))
+            return failed(err);
+    }
+    fts = !qEnvironmentVariableIsSet("SMTPSCOPE_HISTORY_NO_FTS") && probeFts();
+    for (int to = marks->userVersion + 1; to <= SchemaVersion; ++to) {
+        if (!migrate(to, &err))
             return failed(err);
     }
     // Persistent in the file; answers the mode in force (a file system without
     // shared memory keeps the rollback journal, which is still consistent).
-    if (!d->scalar(QStringLiteral("PRAGMA journal_mode = WAL"), &err).isValid())
+    // After the migrations: a new file is marked as ours before it becomes WAL.
+    if (!scalar(QStringLiteral("PRAGMA journal_mode = WAL"), &err).isValid())
         return failed(err);
-
-    d->fts = !qEnvironmentVariableIsSet("SMTPSCOPE_HISTORY_NO_FTS") && d->probeFts();
-    for (int to = version.toInt() + 1; to <= SchemaVersion; ++to) {
-        if (!d->migrate(to, &err))
-            return failed(err);
-    }
-    if (!d->syncFtsState(&err))
+    if (!syncFtsState(&err))
         return failed(err);
-    d->version = d->scalar(QStringLiteral("PRAGMA user_version"), &err).toInt();
+    version = scalar(QStringLiteral("PRAGMA user_version"), &err).toInt();
     return true;
 }
 
 bool HistoryStore::isOpen() const
 {
     return !d->connectionName.isEmpty() && d->db.isOpen();
+}
+
+bool HistoryStore::isReadOnly() const
+{
+    return isOpen() && d->readOnly;
 }
 
 QString HistoryStore::path() const

@@ -2,8 +2,19 @@
 // The SQLite database of SMTP Scope (QtSql, QSQLITE driver) in the data folder
 // (~/.local/share/smtpscope/history.sqlite): every session's record, the
 // composer's drafts and the outbox. One file, WAL mode, foreign keys on, a
-// versioned schema migrated forward on open (PRAGMA user_version). Retention
-// keeps it bounded.
+// versioned schema migrated forward when opened for writing (PRAGMA
+// user_version), marked as ours with PRAGMA application_id. Retention keeps it
+// bounded.
+//
+// Two ways in: open() for the writers (send, probe, the window) creates the file
+// and migrates it; openReadOnly() for listings never creates, migrates or writes
+// anything. Both refuse a file that is not a SmtpScope history (another
+// application's SQLite file) before changing a byte of it.
+//
+// Private files: the data folder is made 0700 and the database 0600 (created so
+// before SQLite opens it: SQLite gives its -wal and -shm files the database
+// file's mode); a file or data folder with looser modes is tightened when
+// opened for writing.
 //
 // Threading: a HistoryStore owns one QSqlDatabase connection (unique name) and
 // must be used on the thread that opened it. Several stores (the window, a CLI
@@ -49,7 +60,9 @@ struct OutboxItem
 class HistoryStore
 {
 public:
-    static constexpr int SchemaVersion = 2;       // see historystore.cpp for each version
+    static constexpr int SchemaVersion = 3;       // see historystore.cpp for each version
+    // PRAGMA application_id of every history file ("SmSc"), from version 3 on.
+    static constexpr qint32 ApplicationId = 0x536d5363;
     static constexpr int maxEvents = 2000;        // per session
     static constexpr qint64 maxMessageBytes = 10 * 1024 * 1024;
 
@@ -60,11 +73,18 @@ public:
     ~HistoryStore();
     Q_DISABLE_COPY_MOVE(HistoryStore)
 
-    // Opens (creating the file and its folder) and migrates to SchemaVersion.
-    // False with *error naming the file and the cause (a newer schema than this
-    // build knows is an error: nothing is changed).
+    // Opens for writing (creating the file 0600 and missing folders 0700) and
+    // migrates to SchemaVersion. False with *error naming the file and the
+    // cause; a file that is not a SmtpScope history, or has a newer schema than
+    // this build knows, is refused and left as it was.
     bool open(const QString &path, QString *error);
+    // Opens an existing history for reading only: nothing is created, migrated
+    // or written (PRAGMA query_only). An older schema is read as it is (text
+    // search without the full-text index falls back to LIKE; a version 1 file
+    // has no drafts or outbox). Refused as open() refuses, and a missing file.
+    bool openReadOnly(const QString &path, QString *error);
     [[nodiscard]] bool isOpen() const;
+    [[nodiscard]] bool isReadOnly() const;
     [[nodiscard]] QString path() const;
     [[nodiscard]] int schemaVersion() const; // of the open file
 

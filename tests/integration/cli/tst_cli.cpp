@@ -10,6 +10,7 @@
 #include "processrun.h"
 #include "testservers.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
@@ -19,6 +20,9 @@
 #include <QElapsedTimer>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QSslConfiguration>
 #include <QSslSocket>
 #include <QStandardPaths>
@@ -26,8 +30,20 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
+#include <functional>
 #include <optional>
+
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace {
 
@@ -99,6 +115,148 @@ QStringList filesUnder(const QString &dir)
     while (it.hasNext())
         out.append(it.next());
     return out;
+}
+
+// A run whose stdout is handed to `onOut` as it arrives (a gigabyte of output
+// costs the test no memory) and whose peak RSS is the kernel's own account of
+// exactly this process, taken when it is reaped (wait4's ru_maxrss: its whole
+// life, nothing sampled that a short peak could slip between).
+struct StreamedRun
+{
+    bool finished = false;
+    int exitCode = -1;
+    qint64 peakRssBytes = -1;
+    QByteArray err; // the last 64 KiB
+
+    [[nodiscard]] QString describe() const
+    {
+        return QStringLiteral("exit %1, peak RSS %2 bytes\nstderr: %3")
+            .arg(exitCode)
+            .arg(peakRssBytes)
+            .arg(QString::fromUtf8(err.right(3000)));
+    }
+};
+
+StreamedRun runStreamed(const QStringList &args, const std::function<void(QByteArrayView)> &onOut, int timeoutMs)
+{
+    StreamedRun r;
+    int out[2];
+    int err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0)
+        return r;
+    if (::pipe2(err, O_CLOEXEC) != 0) {
+        ::close(out[0]);
+        ::close(out[1]);
+        return r;
+    }
+    QList<QByteArray> argStore{QByteArrayLiteral(SMTPSCOPE_BINARY)};
+    for (const QString &a : args)
+        argStore.append(a.toLocal8Bit());
+    QList<QByteArray> envStore;
+    for (const QString &e : cliEnvironment().toStringList())
+        envStore.append(e.toLocal8Bit());
+    std::vector<char *> argv;
+    for (QByteArray &a : argStore)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<char *> envp;
+    for (QByteArray &e : envStore)
+        envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+    pid_t pid = -1;
+    const int spawned = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    ::close(err[1]);
+    if (spawned != 0) {
+        ::close(out[0]);
+        ::close(err[0]);
+        return r;
+    }
+
+    QElapsedTimer clock;
+    clock.start();
+    QByteArray chunk(256 * 1024, Qt::Uninitialized);
+    pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    bool timedOut = false;
+    while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+        const qint64 left = timeoutMs - clock.elapsed();
+        if (left <= 0) {
+            timedOut = true;
+            break;
+        }
+        const int ready = ::poll(fds, 2, int(left));
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            continue; // the deadline is checked above
+        for (pollfd &f : fds) {
+            if (f.fd < 0 || f.revents == 0)
+                continue;
+            const ssize_t n = ::read(f.fd, chunk.data(), size_t(chunk.size()));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                ::close(f.fd);
+                f.fd = -1;
+                continue;
+            }
+            if (&f == &fds[0]) {
+                onOut(QByteArrayView(chunk.constData(), n));
+            } else {
+                r.err.append(chunk.constData(), n);
+                if (r.err.size() > 64 * 1024)
+                    r.err.remove(0, r.err.size() - 64 * 1024);
+            }
+        }
+    }
+    for (const pollfd &f : fds) {
+        if (f.fd >= 0)
+            ::close(f.fd);
+    }
+    if (timedOut)
+        ::kill(pid, SIGKILL);
+    // Both pipes closed: it is exiting. A bounded wait all the same.
+    int status = 0;
+    rusage usage{};
+    pid_t reaped = 0;
+    for (int i = 0; i < 500 && reaped == 0; ++i) {
+        reaped = ::wait4(pid, &status, WNOHANG, &usage);
+        if (reaped == 0)
+            QThread::msleep(20);
+    }
+    if (reaped == 0) {
+        ::kill(pid, SIGKILL);
+        reaped = ::wait4(pid, &status, 0, &usage);
+    }
+    if (reaped != pid)
+        return r;
+    r.finished = !timedOut;
+    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.peakRssBytes = qint64(usage.ru_maxrss) * 1024; // Linux: kilobytes
+    return r;
+}
+
+// The mode bits of a file or folder, -1 when it is not there.
+int modeOf(const QString &path)
+{
+    struct stat st{};
+    return ::stat(QFile::encodeName(path).constData(), &st) == 0 ? int(st.st_mode & 0777) : -1;
+}
+
+QByteArray sha256Of(const QString &path)
+{
+    QFile f(path);
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    if (!f.open(QIODevice::ReadOnly) || !hash.addData(&f))
+        return {};
+    return hash.result().toHex();
 }
 
 std::optional<QJsonObject> jsonOf(const Run &r)
@@ -225,6 +383,11 @@ private Q_SLOTS:
     void historyLastSearchAndFilters();
     void noHistoryRecordsNothing();
     void historyFailuresAreClean();
+    void historyReadsOnlyAndRefusesAForeignDatabase();
+    void historyFilesArePrivate();
+
+    void localInputsNeverBlock();
+    void testModeStreamsALargeMessage();
 
 private:
     QString path(const QString &name) const { return m_dir.filePath(name); }
@@ -438,6 +601,12 @@ void TestCli::testModePrintsTheWire()
     QCOMPARE(doc.value("cli").toObject().value("test").toBool(), true);
     QCOMPARE(doc.value("accepted").toBool(), true);
     QVERIFY(doc.value("simulated_wire").toString().contains(QStringLiteral("RCPT TO:<hidden@example.test>")));
+    // Small: the whole wire, with its size and SHA-256.
+    const QByteArray jsonWire = doc.value("simulated_wire").toString().toUtf8();
+    QCOMPARE(doc.value("simulated_wire_truncated").toBool(true), false);
+    QCOMPARE(doc.value("simulated_wire_bytes").toInteger(), jsonWire.size());
+    QCOMPARE(doc.value("simulated_wire_sha256").toString().toLatin1(),
+             QCryptographicHash::hash(jsonWire, QCryptographicHash::Sha256).toHex());
     QCOMPARE(doc.value("RCPT").toObject().keys(), (QStringList{"hidden@example.test", Rcpt}));
 }
 
@@ -1624,6 +1793,248 @@ void TestCli::historyFailuresAreClean()
     JSON(unwritableDoc, unwritable);
     QCOMPARE(unwritableDoc.value("cli").toObject().value("exit_code").toInt(), int(Cli::ExitConnection));
     QVERIFY(!unwritableDoc.value("cli").toObject().contains("history_id"));
+}
+
+void TestCli::historyReadsOnlyAndRefusesAForeignDatabase()
+{
+    // Another application's SQLite file (user_version 0, rollback journal), in
+    // a folder of its own so that any file made beside it shows.
+    const QString folder = path(QStringLiteral("foreign"));
+    QVERIFY(QDir().mkpath(folder));
+    const QString db = folder + QStringLiteral("/notes.db");
+    {
+        QSqlDatabase raw = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("foreign"));
+        raw.setDatabaseName(db);
+        QVERIFY(raw.open());
+        QSqlQuery q(raw);
+        QVERIFY(q.exec(QStringLiteral("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")));
+        QVERIFY(q.exec(QStringLiteral("INSERT INTO notes (text) VALUES ('keep me')")));
+        q.finish();
+        raw.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("foreign"));
+    const QByteArray before = sha256Of(db);
+    QVERIFY(!before.isEmpty());
+    const QStringList files = QDir(folder).entryList(QDir::Files | QDir::Hidden);
+    QCOMPARE(files, QStringList{QStringLiteral("notes.db")});
+
+    for (const QStringList &args : {QStringList{"history", "--history", db},
+                                    QStringList{"history", "--json", "--history", db},
+                                    QStringList{"history", "show", "1", "--history", db}}) {
+        RUN(r, args);
+        QVERIFY2(r.exitCode == Cli::ExitUsage, qPrintable(args.join(u' ') + u'\n' + r.describe()));
+        QVERIFY2(r.out.isEmpty(), qPrintable(r.describe()));
+        const QString err = QString::fromUtf8(r.err);
+        QVERIFY2(err.contains(QStringLiteral("--history")) && err.contains(db)
+                     && err.contains(QStringLiteral("not a SmtpScope history")),
+                 qPrintable(r.describe()));
+        QCOMPARE(sha256Of(db), before);
+        QCOMPARE(QDir(folder).entryList(QDir::Files | QDir::Hidden), files);
+    }
+    // A writer refuses it too: the session is not recorded, the file stays.
+    const quint16 port = closedPort();
+    QVERIFY(port != 0);
+    RUN(sent, {"send", "--host", "127.0.0.1", "--port", QString::number(port), "--connect-timeout", "5000", "--from",
+               Sender, "--to", Rcpt, "--history", db});
+    QVERIFY2(sent.exitCode == Cli::ExitConnection && sent.err.contains("not recorded")
+                 && sent.err.contains("not a SmtpScope history"),
+             qPrintable(sent.describe()));
+    QCOMPARE(sha256Of(db), before);
+    QCOMPARE(QDir(folder).entryList(QDir::Files | QDir::Hidden), files);
+
+    // A real history is only read by a listing: not one byte changes.
+    const QString ours = path(QStringLiteral("read-only.sqlite"));
+    RUN(recorded, {"send", "--host", "127.0.0.1", "--port", QString::number(port), "--connect-timeout", "5000",
+                   "--from", Sender, "--to", Rcpt, "--history", ours});
+    QVERIFY2(recorded.exitCode == Cli::ExitConnection, qPrintable(recorded.describe()));
+    const QByteArray oursBefore = sha256Of(ours);
+    RUN(listed, {"history", "--json", "--history", ours});
+    QVERIFY2(listed.exitCode == 0, qPrintable(listed.describe()));
+    JSON_ARRAY(one, listed);
+    QCOMPARE(one.size(), 1);
+    RUN(shown, {"history", "show", QString::number(one.first().toObject().value("id").toInteger()), "--history", ours});
+    QVERIFY2(shown.exitCode == 0, qPrintable(shown.describe()));
+    QCOMPARE(sha256Of(ours), oursBefore);
+}
+
+void TestCli::historyFilesArePrivate()
+{
+    // Envelopes, subjects and transcripts: the data folder 0700, the database and
+    // its -wal and -shm 0600, whatever the umask would give.
+    const mode_t oldMask = ::umask(022);
+    const auto restore = qScopeGuard([oldMask] { ::umask(oldMask); });
+    const QString home = path(QStringLiteral("xdg-private"));
+    QVERIFY(QDir().mkpath(home));
+    const QMap<QString, QString> env{{QStringLiteral("XDG_DATA_HOME"), home}};
+    const QString folder = home + QStringLiteral("/smtpscope");
+    const QString db = folder + QStringLiteral("/history.sqlite");
+    const quint16 port = closedPort();
+    QVERIFY(port != 0);
+    const QStringList send{"send", "--host", "127.0.0.1", "--port", QString::number(port), "--connect-timeout",
+                           "5000", "--from", Sender, "--to", Rcpt};
+    const auto checkPrivate = [&](const Run &r) {
+        QCOMPARE(modeOf(folder), 0700);
+        QVERIFY2(modeOf(db) == 0600, qPrintable(QString::number(modeOf(db), 8) + u'\n' + r.describe()));
+        for (const QString &f : QDir(folder).entryList(QDir::Files | QDir::Hidden))
+            QVERIFY2(modeOf(folder + u'/' + f) == 0600, qPrintable(f));
+    };
+    RUN(first, send, env);
+    QVERIFY2(first.exitCode == Cli::ExitConnection, qPrintable(first.describe()));
+    checkPrivate(first);
+    if (QTest::currentTestFailed())
+        return;
+
+    // As an earlier build left them: tightened by the next writer.
+    QVERIFY(::chmod(QFile::encodeName(folder).constData(), 0755) == 0);
+    QVERIFY(::chmod(QFile::encodeName(db).constData(), 0644) == 0);
+    RUN(second, send, env);
+    QVERIFY2(second.exitCode == Cli::ExitConnection, qPrintable(second.describe()));
+    checkPrivate(second);
+    RUN(listed, QStringList{"history", "--json"}, env);
+    JSON_ARRAY(two, listed);
+    QCOMPARE(two.size(), 2);
+}
+
+void TestCli::localInputsNeverBlock()
+{
+    const QString fifo = path(QStringLiteral("input.fifo"));
+    QFile::remove(fifo);
+    QVERIFY(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    const QStringList test{"send", "--test", "--from", Sender, "--to", Rcpt};
+    // A short wait, so that the test is quick; the default is 10 s.
+    const QMap<QString, QString> quick{{QStringLiteral("SMTPSCOPE_FIFO_TIMEOUT"), QStringLiteral("1")}};
+
+    // A FIFO nobody writes to: a clear error within the wait, not a hang.
+    for (const QStringList &extra : {QStringList{"--body-file", fifo},
+                                     QStringList{"--user", "tester", "--password-file", fifo}}) {
+        QElapsedTimer clock;
+        clock.start();
+        RUN(r, test + extra, quick);
+        QVERIFY2(r.exitCode == Cli::ExitUsage, qPrintable(r.describe()));
+        QVERIFY2(clock.elapsed() < 20000, qPrintable(QString::number(clock.elapsed())));
+        const QString err = QString::fromUtf8(r.err);
+        QVERIFY2(err.contains(extra.at(extra.size() - 2)) && err.contains(fifo) && err.contains(QStringLiteral("writer")),
+                 qPrintable(r.describe()));
+    }
+
+    // A FIFO with a writer is read to its end (the documented exception).
+    QProcess writer;
+    writer.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("printf 'body from a fifo\\n' > \"$1\""),
+                                             QStringLiteral("sh"), fifo});
+    QVERIFY(writer.waitForStarted(10000));
+    RUN(fed, test + QStringList{"--body-file", fifo});
+    QVERIFY2(fed.exitCode == 0 && fed.out.contains("body from a fifo"), qPrintable(fed.describe()));
+    QVERIFY(writer.waitForFinished(10000));
+
+    // A password needs only its first line: a writer that keeps the FIFO open
+    // after it does not hold the run up.
+    QProcess holder;
+    holder.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"),
+                                             QStringLiteral("exec 3>\"$1\"; printf 'secret\\n' >&3; exec sleep 60"),
+                                             QStringLiteral("sh"), fifo});
+    QVERIFY(holder.waitForStarted(10000));
+    const auto stopHolder = qScopeGuard([&holder] {
+        holder.kill();
+        holder.waitForFinished(10000);
+    });
+    RUN(held, test + QStringList{"--user", "tester", "--password-file", fifo}, quick);
+    QVERIFY2(held.exitCode == 0 && held.out.contains("MAIL FROM:"), qPrintable(held.describe()));
+
+    // Process substitution: a pipe, read with poll() like a FIFO.
+    const QString script = QStringLiteral("exec \"$0\" send --test --from %1 --to %2 --user tester "
+                                          "--password-file <(printf 'secret\\n') --body-file <(printf 'piped body\\n')")
+                               .arg(Sender, Rcpt);
+    const Run piped = runProcess(QStringLiteral("/bin/bash"), {QStringLiteral("-c"), script, QStringLiteral(SMTPSCOPE_BINARY)},
+                                 cliEnvironment(), {}, ProcessTimeoutMs);
+    QVERIFY2(piped.finished && piped.exitCode == 0 && piped.out.contains("piped body"), qPrintable(piped.describe()));
+
+    // Devices are refused before a byte is read; a message's own files must be
+    // regular files (their size is measured before sending).
+    struct Case
+    {
+        QStringList args;
+        int exitCode;
+        QString mentions;
+    };
+    const Case cases[] = {
+        {{"--body-file", "/dev/zero"}, Cli::ExitUsage, QStringLiteral("character device")},
+        {{"--html-file", "/dev/zero"}, Cli::ExitUsage, QStringLiteral("character device")},
+        {{"--attach", "/dev/zero"}, Cli::ExitMessage, QStringLiteral("character device")},
+        {{"--attach", fifo}, Cli::ExitMessage, QStringLiteral("FIFO")},
+    };
+    for (const Case &c : cases) {
+        RUN(r, test + c.args);
+        QVERIFY2(r.exitCode == c.exitCode, qPrintable(c.args.join(u' ') + u'\n' + r.describe()));
+        QVERIFY2(r.err.contains(c.args.constFirst().toUtf8()) || r.err.contains("attachment"), qPrintable(r.describe()));
+        QVERIFY2(QString::fromUtf8(r.err).contains(c.mentions) && r.err.contains("not a"), qPrintable(r.describe()));
+    }
+    for (const QString &eml : {QStringLiteral("/dev/zero"), fifo}) {
+        RUN(r, QStringList{"send", "--test", "--eml", eml});
+        QVERIFY2(r.exitCode == Cli::ExitUsage && r.err.contains("--eml") && r.err.contains("not a regular file"),
+                 qPrintable(r.describe()));
+    }
+}
+
+void TestCli::testModeStreamsALargeMessage()
+{
+    // A 1 GiB .eml made here: a header block, a hole (read as zeros, no disk
+    // used) and a last line starting with a dot.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString eml = dir.filePath(QStringLiteral("large.eml"));
+    const auto removeEml = qScopeGuard([&eml] { QFile::remove(eml); });
+    {
+        QFile f(eml);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("From: Large <" + Sender.toUtf8() + ">\nTo: " + Rcpt.toUtf8() + "\nSubject: one gigabyte\n\n");
+        QVERIFY(f.resize(qint64(1) << 30));
+        QVERIFY(f.seek(qint64(1) << 30));
+        f.write("\n.last line\n");
+    }
+    constexpr qint64 Bound = 100 * 1024 * 1024;
+    constexpr int TimeoutMs = 240000;
+
+    // Plain: the wire on stdout as it is produced, then the summary line. All
+    // but the last bytes are hashed as they come; the tail is split at the end
+    // of the wire (QUIT).
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    QByteArray tail;
+    qint64 wireBytes = 0;
+    const StreamedRun plain = runStreamed({"send", "--test", "--eml", eml}, [&](QByteArrayView bytes) {
+        tail.append(bytes.data(), bytes.size());
+        constexpr qsizetype Keep = 64 * 1024;
+        if (tail.size() > 2 * Keep) {
+            const qsizetype n = tail.size() - Keep;
+            hash.addData(QByteArrayView(tail.constData(), n));
+            wireBytes += n;
+            tail.remove(0, n);
+        }
+    }, TimeoutMs);
+    QVERIFY2(plain.finished && plain.exitCode == 0, qPrintable(plain.describe()));
+    const qsizetype quit = tail.lastIndexOf("\r\nQUIT\r\n");
+    QVERIFY2(quit >= 0, tail.right(300).constData());
+    QVERIFY(tail.endsWith("\n") && tail.mid(quit + 8).startsWith("test mode, nothing sent"));
+    QVERIFY(tail.mid(0, quit + 8).endsWith("\r\n..last line\r\n.\r\nQUIT\r\n"));
+    hash.addData(QByteArrayView(tail.constData(), quit + 8));
+    wireBytes += quit + 8;
+    QVERIFY2(wireBytes > qint64(1) << 30, qPrintable(QString::number(wireBytes)));
+    qInfo("send --test of a 1 GiB .eml: peak RSS %lld bytes", plain.peakRssBytes);
+    QVERIFY2(plain.peakRssBytes > 0 && plain.peakRssBytes < Bound, qPrintable(plain.describe()));
+
+    // --json: a bounded excerpt, and the size and SHA-256 of the wire printed above.
+    QByteArray jsonOut;
+    const StreamedRun json = runStreamed({"send", "--test", "--json", "--eml", eml},
+                                         [&](QByteArrayView bytes) { jsonOut.append(bytes.data(), bytes.size()); },
+                                         TimeoutMs);
+    QVERIFY2(json.finished && json.exitCode == 0, qPrintable(json.describe()));
+    QVERIFY2(json.peakRssBytes > 0 && json.peakRssBytes < Bound, qPrintable(json.describe()));
+    QVERIFY2(jsonOut.size() < 1024 * 1024, qPrintable(QString::number(jsonOut.size())));
+    const QJsonObject doc = QJsonDocument::fromJson(jsonOut).object();
+    QCOMPARE(doc.value("simulated_wire_bytes").toInteger(), wireBytes);
+    QCOMPARE(doc.value("simulated_wire_sha256").toString().toLatin1(), hash.result().toHex());
+    QCOMPARE(doc.value("simulated_wire_truncated").toBool(), true);
+    const QByteArray excerpt = doc.value("simulated_wire").toString().toUtf8();
+    QVERIFY(excerpt.size() <= 64 * 1024 && excerpt.startsWith("EHLO localhost\r\n"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -12,12 +12,14 @@
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QCryptographicHash>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <optional>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 namespace {
 
@@ -142,6 +144,7 @@ private Q_SLOTS:
     void wirePreview();
     void wirePreviewOfEml();
     void previewMatchesEngine();
+    void testModeStreamsTheWire();
 
 private:
     QTemporaryDir m_dir;
@@ -528,7 +531,10 @@ void tst_EmlMessage::loadErrors_data()
     QTest::addColumn<QString>("mention");
 
     QTest::addRow("missing file") << QByteArray("<missing>") << "does not exist";
-    QTest::addRow("a folder") << QByteArray("<dir>") << "not a file";
+    QTest::addRow("a folder") << QByteArray("<dir>") << "a folder, not a regular file";
+    // Refused without blocking: a FIFO nobody writes to, a device that never ends.
+    QTest::addRow("a FIFO") << QByteArray("<fifo>") << "FIFO (named pipe), not a regular file";
+    QTest::addRow("a device") << QByteArray("<device>") << "character device, not a regular file";
     QTest::addRow("empty file") << QByteArray() << "is empty";
     QTest::addRow("plain text") << QByteArray("hello world\nsecond line\n") << "no header fields";
     QTest::addRow("starts with an empty line") << QByteArray("\nFrom: a@example.org\n") << "no header fields";
@@ -550,7 +556,12 @@ void tst_EmlMessage::loadErrors()
         path = m_dir.filePath(QStringLiteral("no-such-file.eml"));
     else if (input == "<dir>")
         path = m_dir.path();
-    else
+    else if (input == "<device>")
+        path = QStringLiteral("/dev/zero");
+    else if (input == "<fifo>") {
+        path = m_dir.filePath(QStringLiteral("m%1.eml").arg(++m_files));
+        QVERIFY(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0);
+    } else
         path = file(input);
     QString error;
     auto m = EmlMessage::load(path, &error);
@@ -815,6 +826,47 @@ void tst_EmlMessage::previewMatchesEngine()
     QVERIFY2(wire.contains(envelope + p.bytes + "QUIT\r\n"), wire.left(400).constData());
     QVERIFY(!p.bytes.contains("hidden@example.org"));
     QCOMPARE(r->messageBytes, m->size({}));
+}
+
+void tst_EmlMessage::testModeStreamsTheWire()
+{
+    // Test mode hands every byte to the wire function as it goes and keeps only
+    // the start of the wire, with the size and SHA-256 of all of it.
+    QByteArray bytes = "From: Alice <alice@example.org>\nTo: bob@example.org\nSubject: streamed\n\n";
+    for (int i = 0; i < 20000; ++i)
+        bytes += (i % 13 ? "a line of the body, long enough to add up\n" : ".a line starting with a dot\n");
+    QString error;
+    auto m = EmlMessage::load(file(bytes), &error);
+    QVERIFY2(m, qPrintable(error));
+
+    SmtpClient client(QStringLiteral("mail.example.invalid"), 9);
+    client.test(true);
+    QByteArray streamed;
+    int calls = 0;
+    client.setTestWireFunction([&streamed, &calls](QByteArrayView b) {
+        streamed.append(b.data(), b.size());
+        ++calls;
+    });
+    std::optional<SendResult> r;
+    try {
+        r = client.sendMessage(*m);
+    } catch (const SmtpException &e) {
+        QFAIL(qPrintable(e.error().toString()));
+    }
+    QVERIFY(r);
+    QVERIFY(calls > 1); // as it goes, not once at the end
+    const MessageFile::WirePreview p = MessageFile::wirePreview(*m, {true, true}, false, 1 << 24);
+    QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+    QVERIFY(streamed.startsWith("EHLO localhost\r\n"));
+    QVERIFY(streamed.endsWith(p.bytes + "QUIT\r\n"));
+    QVERIFY(streamed.size() > SendResult::SimulatedWireExcerpt);
+    QCOMPARE(r->simulatedWire, streamed.left(SendResult::SimulatedWireExcerpt));
+    QCOMPARE(r->simulatedWireBytes, qint64(streamed.size()));
+    QCOMPARE(r->simulatedWireSha256, QCryptographicHash::hash(streamed, QCryptographicHash::Sha256).toHex());
+    // The session's own facts say the same.
+    const SendResult info = client.sessionInfo();
+    QCOMPARE(info.simulatedWireBytes, qint64(streamed.size()));
+    QCOMPARE(info.simulatedWire.size(), SendResult::SimulatedWireExcerpt);
 }
 
 // ---------------------------------------------------------------- large files

@@ -6,6 +6,7 @@
 #include "mime/message.h"
 
 #include <QCryptographicHash>
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -14,6 +15,7 @@
 #include <QTemporaryFile>
 #include <QTest>
 
+#include <sys/stat.h>
 
 using namespace MimeCheck;
 
@@ -35,6 +37,7 @@ private Q_SLOTS:
     void inlineImages_data();
     void inlineImages();
     void unreadableInlineFile();
+    void attachmentsMustBeRegularFiles();
     void priorityAndReceipts_data();
     void priorityAndReceipts();
     void headerClashesWithOptions_data();
@@ -502,6 +505,63 @@ void TestMessage::unreadableInlineFile()
     // Serializing anyway fails cleanly instead of producing a message without the image.
     QCOMPARE(m.size({}), qint64(-1));
     QVERIFY(!m.openBody({}));
+}
+
+void TestMessage::attachmentsMustBeRegularFiles()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString fifo = dir.filePath(QStringLiteral("pipe.bin"));
+    QVERIFY(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+
+    // A device and a FIFO without a writer: refused at once, saying what they
+    // are (a size is needed before sending; sniffing their type would read them).
+    const std::pair<QString, QString> refused[] = {{QStringLiteral("/dev/zero"), QStringLiteral("character device")},
+                                                   {fifo, QStringLiteral("FIFO")}};
+    for (const auto &[path, what] : refused) {
+        for (const bool asInline : {false, true}) {
+            Message m(QStringLiteral("a@example.org"), QStringLiteral("special file"));
+            m.addTo(QStringLiteral("b@example.org"));
+            m.setText(QStringLiteral("x\n"));
+            if (asInline)
+                m.setHtml(QStringLiteral("<img src=\"cid:%1\">").arg(m.addInlineFile(path, QStringLiteral("image/png"))));
+            else
+                m.attachFile(path);
+            const SmtpError e = m.checkSendPossible();
+            QVERIFY(e.isError());
+            QVERIFY2(e.message.contains(path) && e.message.contains(what) && e.message.contains(QStringLiteral("not a regular file")),
+                     qPrintable(e.message));
+            QCOMPARE(m.size({}), qint64(-1));
+            QVERIFY(!m.openBody({}));
+        }
+    }
+
+    // A regular file swapped for a FIFO while the message is being read: the
+    // read fails at once, it does not wait for a writer.
+    const QString file = dir.filePath(QStringLiteral("report.bin"));
+    {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(binaryBlob(1000));
+    }
+    Message m(QStringLiteral("a@example.org"), QStringLiteral("swapped"));
+    m.addTo(QStringLiteral("b@example.org"));
+    m.setText(QStringLiteral("x\n"));
+    m.attachFile(file);
+    QVERIFY(!m.checkSendPossible().isError());
+    const std::unique_ptr<QIODevice> body = m.openBody({});
+    QVERIFY(body);
+    QVERIFY(QFile::remove(file));
+    QVERIFY(::mkfifo(QFile::encodeName(file).constData(), 0600) == 0);
+    QElapsedTimer clock;
+    clock.start();
+    QByteArray buffer(64 * 1024, Qt::Uninitialized);
+    qint64 n = 0;
+    for (int i = 0; i < 100 && (n = body->read(buffer.data(), buffer.size())) > 0; ++i) {
+    }
+    QCOMPARE(n, qint64(-1));
+    QVERIFY2(body->errorString().contains(QStringLiteral("FIFO")), qPrintable(body->errorString()));
+    QVERIFY(clock.elapsed() < 10000);
 }
 
 void TestMessage::priorityAndReceipts_data()

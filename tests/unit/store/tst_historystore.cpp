@@ -1,7 +1,8 @@
 // HistoryStore on real SQLite files in a temporary folder: round trip
 // of every field, filters, paging and text search (hostile input included), the
-// caps, remove and prune, drafts and outbox, the migration from version 1, a
-// newer file refused untouched, kill -9 while writing, two writers at once, and
+// caps, remove and prune, drafts and outbox, the migration from version 1,
+// another application's file and a newer one refused untouched, read-only
+// listings, private file modes, kill -9 while writing, two writers at once, and
 // the records made from a send result and a diagnosis report.
 
 #include "capture/certificateauthority.h"
@@ -15,6 +16,7 @@
 #include <QJsonObject>
 #include <QMutex>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QRandomGenerator>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -23,6 +25,10 @@
 #include <QTest>
 #include <QThread>
 #include <QTimeZone>
+
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace Store;
 
@@ -153,17 +159,19 @@ private:
 private Q_SLOTS:
     void initTestCase() { QVERIFY(m_dir.isValid()); }
 
-    void openCreatesVersion2()
+    void openCreatesTheLatestVersion()
     {
         HistoryStore store;
         QString error;
         const QString path = newPath();
         QVERIFY2(store.open(path, &error), qPrintable(error));
         QVERIFY(store.isOpen());
+        QVERIFY(!store.isReadOnly());
         QCOMPARE(store.path(), path);
         QCOMPARE(store.schemaVersion(), HistoryStore::SchemaVersion);
         RawDb raw(path);
-        QCOMPARE(raw.scalar(QStringLiteral("PRAGMA user_version")).toInt(), 2);
+        QCOMPARE(raw.scalar(QStringLiteral("PRAGMA user_version")).toInt(), 3);
+        QCOMPARE(raw.scalar(QStringLiteral("PRAGMA application_id")).toInt(), HistoryStore::ApplicationId);
         QCOMPARE(raw.scalar(QStringLiteral("PRAGMA journal_mode")).toString(), QStringLiteral("wal"));
         QCOMPARE(raw.scalar(QStringLiteral("PRAGMA auto_vacuum")).toInt(), 2); // incremental
     }
@@ -720,10 +728,29 @@ private Q_SLOTS:
             for (const QString &s : v1)
                 QVERIFY2(raw.exec(s, &error), qPrintable(error));
         }
+        // A listing reads it as it is: version 1, no full-text index (LIKE finds
+        // the words), nothing written.
+        const QByteArray v1Hash = fileHash(path);
+        {
+            HistoryStore reader;
+            QString error;
+            QVERIFY2(reader.openReadOnly(path, &error), qPrintable(error));
+            QVERIFY(reader.isReadOnly());
+            QCOMPARE(reader.schemaVersion(), 1);
+            QCOMPARE(subjects(reader.list({})), (QStringList{"third", "second", "old one"}));
+            SessionFilter f;
+            f.text = QStringLiteral("oldserver");
+            QCOMPARE(subjects(reader.list(f)), QStringList{"old one"});
+            QVERIFY(reader.drafts().isEmpty());
+            QCOMPARE(reader.add(simple("no", "n:25", "accepted", SessionKind::Send, {}), &error), 0);
+            QVERIFY2(error.contains(QStringLiteral("reading only")), qPrintable(error));
+        }
+        QCOMPARE(fileHash(path), v1Hash);
+
         HistoryStore store;
         QString error;
         QVERIFY2(store.open(path, &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 2);
+        QCOMPARE(store.schemaVersion(), HistoryStore::SchemaVersion);
         QCOMPARE(store.count({}), 3);
         QCOMPARE(subjects(store.list({})), (QStringList{"third", "second", "old one"}));
         const SessionRecord old = store.session(1).value();
@@ -756,46 +783,256 @@ private Q_SLOTS:
         f.text = QStringLiteral("oldserver");
         QCOMPARE(store.count(f), 2);
         RawDb raw(path);
-        QCOMPARE(raw.scalar(QStringLiteral("PRAGMA user_version")).toInt(), 2);
+        QCOMPARE(raw.scalar(QStringLiteral("PRAGMA user_version")).toInt(), 3);
+        QCOMPARE(raw.scalar(QStringLiteral("PRAGMA application_id")).toInt(), HistoryStore::ApplicationId);
         QCOMPARE(raw.scalar(QStringLiteral("PRAGMA integrity_check")).toString(), QStringLiteral("ok"));
     }
 
-    void newerVersionRefusedUntouched_data()
+    // Another application's SQLite file, or one from a newer build: neither a
+    // writer nor a reader changes a byte of it, or makes a file beside it.
+    void foreignOrNewerFileRefusedUntouched_data()
     {
-        QTest::addColumn<QByteArray>("setup"); // "newer" or "garbage"
-        QTest::addRow("version 3") << QByteArray("newer");
-        QTest::addRow("not a database") << QByteArray("garbage");
+        QTest::addColumn<QStringList>("setup"); // SQL run on the file first; "garbage": not SQLite at all
+        QTest::addColumn<QString>("mentions");
+
+        const QString notes = QStringLiteral("CREATE TABLE notes (x TEXT)");
+        const QString note = QStringLiteral("INSERT INTO notes VALUES ('kept')");
+        QTest::addRow("another application, user_version 0") << QStringList{notes, note} << "another application";
+        QTest::addRow("another application in WAL mode")
+            << QStringList{QStringLiteral("PRAGMA journal_mode = WAL"), notes, note} << "another application";
+        QTest::addRow("another application_id")
+            << QStringList{notes, note, QStringLiteral("PRAGMA application_id = 1234"),
+                           QStringLiteral("PRAGMA user_version = 2")}
+            << "application_id";
+        QTest::addRow("version 2 with tables not ours")
+            << QStringList{QStringLiteral("CREATE TABLE sessions (id INTEGER PRIMARY KEY)"), notes, note,
+                           QStringLiteral("PRAGMA user_version = 2")}
+            << "notes";
+        QTest::addRow("a version no SmtpScope wrote")
+            << QStringList{notes, note, QStringLiteral("PRAGMA user_version = 7")} << "user_version 7";
+        QTest::addRow("newer SmtpScope")
+            << QStringList{QStringLiteral("CREATE TABLE future (x TEXT)"), QStringLiteral("INSERT INTO future VALUES ('kept')"),
+                           QStringLiteral("PRAGMA application_id = %1").arg(HistoryStore::ApplicationId),
+                           QStringLiteral("PRAGMA user_version = %1").arg(HistoryStore::SchemaVersion + 1)}
+            << QStringLiteral("version %1").arg(HistoryStore::SchemaVersion + 1);
+        QTest::addRow("not a database") << QStringList{QStringLiteral("garbage")} << "not an SQLite database";
     }
 
-    void newerVersionRefusedUntouched()
+    void foreignOrNewerFileRefusedUntouched()
     {
-        QFETCH(QByteArray, setup);
+        QFETCH(QStringList, setup);
+        QFETCH(QString, mentions);
         const QString path = newPath();
-        QVERIFY(QDir().mkpath(QFileInfo(path).absolutePath()));
-        if (setup == "newer") {
-            RawDb raw(path);
-            QVERIFY(raw.exec(QStringLiteral("CREATE TABLE future (x TEXT)")));
-            QVERIFY(raw.exec(QStringLiteral("INSERT INTO future VALUES ('kept')")));
-            QVERIFY(raw.exec(QStringLiteral("PRAGMA user_version = 3")));
-        } else {
+        const QDir folder = QFileInfo(path).absoluteDir();
+        QVERIFY(QDir().mkpath(folder.absolutePath()));
+        if (setup == QStringList{QStringLiteral("garbage")}) {
             QFile f(path);
             QVERIFY(f.open(QIODevice::WriteOnly));
             f.write(QByteArray("this is not SQLite\n").repeated(300));
+        } else {
+            RawDb raw(path);
+            QVERIFY(raw.isOpen());
+            QString error;
+            for (const QString &sql : setup)
+                QVERIFY2(raw.exec(sql, &error), qPrintable(error));
         }
+        const QStringList files{QFileInfo(path).fileName()};
+        QCOMPARE(folder.entryList(QDir::Files | QDir::Hidden), files);
+        QVERIFY(QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther));
         const QByteArray before = fileHash(path);
         QVERIFY(!before.isEmpty());
 
+        for (const bool reading : {false, true}) {
+            HistoryStore store;
+            QString error;
+            QVERIFY(!(reading ? store.openReadOnly(path, &error) : store.open(path, &error)));
+            QVERIFY(!store.isOpen());
+            QVERIFY2(error.contains(path) && error.contains(mentions), qPrintable(error));
+            if (mentions.startsWith(QStringLiteral("version")))
+                QVERIFY2(error.contains(QStringLiteral("newer")), qPrintable(error));
+            else
+                QVERIFY2(error.contains(QStringLiteral("not a SmtpScope history")), qPrintable(error));
+            QCOMPARE(fileHash(path), before);
+            QCOMPARE(folder.entryList(QDir::Files | QDir::Hidden), files);
+            // Not even its mode is changed.
+            QCOMPARE(QFileInfo(path).permissions() & (QFile::ReadGroup | QFile::ReadOther),
+                     QFile::ReadGroup | QFile::ReadOther);
+            QCOMPARE(store.add(SessionRecord{}, &error), 0);
+            QVERIFY(store.list({}).isEmpty());
+        }
+    }
+
+    // A listing opens read-only: a missing file is not created, an existing one
+    // is not changed (it may be read while a writer has it open, commits still
+    // in the WAL included), and nothing can be written through it.
+    void readOnlyNeverWrites()
+    {
+        const QString missing = newPath();
+        {
+            HistoryStore reader;
+            QString error;
+            QVERIFY(!reader.openReadOnly(missing, &error));
+            QVERIFY2(error.contains(QStringLiteral("no history yet")) && error.contains(missing), qPrintable(error));
+            QVERIFY(!QFileInfo::exists(missing));
+        }
+
+        const QString path = newPath();
+        HistoryStore writer; // stays open, as the window keeps it
+        QString error;
+        QVERIFY2(writer.open(path, &error), qPrintable(error));
+        QVERIFY(writer.add(simple("first", "a:25", "accepted", SessionKind::Send, {}, "needle"), &error) > 0);
+
+        HistoryStore reader;
+        QVERIFY2(reader.openReadOnly(path, &error), qPrintable(error));
+        QVERIFY(reader.isReadOnly());
+        QCOMPARE(reader.schemaVersion(), HistoryStore::SchemaVersion);
+        SessionFilter f;
+        f.text = QStringLiteral("needle");
+        QCOMPARE(subjects(reader.list(f)), QStringList{"first"});
+        QVERIFY(writer.add(simple("second", "b:25", "accepted", SessionKind::Send, {}), &error) > 0);
+        QCOMPARE(reader.count({}), 2);
+
+        const qint64 id = reader.list({}).constFirst().id;
+        QCOMPARE(reader.add(simple("no", "n:25", "accepted", SessionKind::Send, {}), &error), 0);
+        QVERIFY2(error.contains(QStringLiteral("reading only")), qPrintable(error));
+        QVERIFY(!reader.remove(id, &error));
+        QCOMPARE(reader.prune(Retention{0, 1}, &error), 0);
+        Draft d;
+        QVERIFY(!reader.saveDraft(&d, &error));
+        QCOMPARE(writer.count({}), 2);
+
+        // An older (version 2) file, as an earlier build left it: read as it is,
+        // and marked as ours only by a writer.
+        const QString old = newPath();
+        {
+            HistoryStore make;
+            QVERIFY2(make.open(old, &error), qPrintable(error));
+            QVERIFY(make.add(simple("old", "o:25", "accepted", SessionKind::Send, {}, "oldword"), &error) > 0);
+        }
+        {
+            RawDb raw(old);
+            QVERIFY(raw.exec(QStringLiteral("PRAGMA application_id = 0")));
+            QVERIFY(raw.exec(QStringLiteral("PRAGMA user_version = 2")));
+        }
+        const QByteArray oldHash = fileHash(old);
+        {
+            HistoryStore oldReader;
+            QVERIFY2(oldReader.openReadOnly(old, &error), qPrintable(error));
+            QCOMPARE(oldReader.schemaVersion(), 2);
+            f.text = QStringLiteral("oldword");
+            QCOMPARE(subjects(oldReader.list(f)), QStringList{"old"});
+        }
+        QCOMPARE(fileHash(old), oldHash);
+        {
+            HistoryStore oldWriter;
+            QVERIFY2(oldWriter.open(old, &error), qPrintable(error));
+            QCOMPARE(oldWriter.schemaVersion(), HistoryStore::SchemaVersion);
+        }
+        RawDb raw(old);
+        QCOMPARE(raw.scalar(QStringLiteral("PRAGMA application_id")).toInt(), HistoryStore::ApplicationId);
+    }
+
+    // A WAL history in a folder the reader cannot write, with no -shm left by a
+    // writer: SQLite could not make one, so the listing reads the file as
+    // immutable (no writer can be using it either) and creates nothing.
+    void readOnlyInAFolderNobodyWrites()
+    {
+        const QString folder = m_dir.filePath(QStringLiteral("locked-%1").arg(++m_files));
+        const QString path = folder + QStringLiteral("/history.sqlite");
+        {
+            HistoryStore writer;
+            QString error;
+            QVERIFY2(writer.open(path, &error), qPrintable(error));
+            QVERIFY(writer.add(simple("locked", "l:25", "accepted", SessionKind::Send, {}), &error) > 0);
+            QVERIFY(writer.add(simple("away", "l:25", "accepted", SessionKind::Send, {}), &error) > 0);
+        }
+        QCOMPARE(RawDb(path).scalar(QStringLiteral("PRAGMA journal_mode")).toString(), QStringLiteral("wal"));
+        QVERIFY(!QFileInfo::exists(path + QStringLiteral("-shm")));
+        QVERIFY(::chmod(QFile::encodeName(path).constData(), 0644) == 0);
+        QVERIFY(::chmod(QFile::encodeName(folder).constData(), 0555) == 0);
+        const auto unlock = qScopeGuard([&folder] { ::chmod(QFile::encodeName(folder).constData(), 0755); });
+        const QByteArray before = fileHash(path);
+
+        QProcess reader;
+        reader.setProgram(QStringLiteral(HISTORYSTORE_WRITER));
+        reader.setArguments({QStringLiteral("--read"), path});
+        if (::geteuid() == 0) {
+            // Root writes any folder: the listing runs as nobody (the folders on
+            // the way made passable for it).
+            QVERIFY(::chmod(QFile::encodeName(m_dir.path()).constData(), 0755) == 0);
+            reader.setChildProcessModifier([] {
+                if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)
+                    ::_exit(99);
+            });
+        }
+        reader.start();
+        QVERIFY(reader.waitForFinished(30000));
+        QVERIFY2(reader.exitStatus() == QProcess::NormalExit && reader.exitCode() == 0,
+                 reader.readAllStandardError().constData());
+        QCOMPARE(reader.readAllStandardOutput().trimmed(), QByteArray("sessions 2"));
+        QCOMPARE(fileHash(path), before);
+        QCOMPARE(QDir(folder).entryList(QDir::Files | QDir::Hidden), QStringList{QStringLiteral("history.sqlite")});
+    }
+
+    // The history holds envelopes, subjects and transcripts: the data folder is
+    // made 0700, the file and its -wal and -shm 0600 (whatever the umask allows
+    // otherwise), and looser modes left by an earlier build are tightened.
+    void privateFiles()
+    {
+        const mode_t oldMask = ::umask(022);
+        const auto restoreMask = qScopeGuard([oldMask] { ::umask(oldMask); });
+        const QByteArray oldXdg = qgetenv("XDG_DATA_HOME");
+        const auto restoreXdg = qScopeGuard([oldXdg] { qputenv("XDG_DATA_HOME", oldXdg); });
+        const QString home = m_dir.filePath(QStringLiteral("xdg-%1/data").arg(++m_files));
+        qputenv("XDG_DATA_HOME", QFile::encodeName(home));
+        const QString path = HistoryStore::defaultPath();
+        QCOMPARE(path, home + QStringLiteral("/smtpscope/history.sqlite"));
+        const QString dataFolder = QFileInfo(path).absolutePath();
+
+        const auto mode = [](const QString &p) {
+            struct stat st{};
+            return ::stat(QFile::encodeName(p).constData(), &st) == 0 ? int(st.st_mode & 0777) : -1;
+        };
+        const auto checkPrivate = [&] {
+            QCOMPARE(mode(dataFolder), 0700);
+            for (const char *suffix : {"", "-wal", "-shm"})
+                QCOMPARE(mode(path + QLatin1String(suffix)), 0600);
+        };
+        {
+            HistoryStore store;
+            QString error;
+            QVERIFY2(store.open(path, &error), qPrintable(error));
+            QVERIFY(store.add(simple("private", "p:25", "accepted", SessionKind::Send, {}), &error) > 0);
+            QCOMPARE(mode(home), 0700); // every folder it made
+            checkPrivate();
+            if (QTest::currentTestFailed())
+                return;
+        }
+        // As an earlier build left them.
+        QVERIFY(::chmod(QFile::encodeName(dataFolder).constData(), 0755) == 0);
+        QVERIFY(::chmod(QFile::encodeName(path).constData(), 0644) == 0);
+        {
+            // A listing changes nothing, modes included.
+            HistoryStore reader;
+            QString error;
+            QVERIFY2(reader.openReadOnly(path, &error), qPrintable(error));
+            QCOMPARE(mode(path), 0644);
+        }
         HistoryStore store;
         QString error;
-        QVERIFY(!store.open(path, &error));
-        QVERIFY(!store.isOpen());
-        QVERIFY2(error.contains(path), qPrintable(error));
-        if (setup == "newer")
-            QVERIFY2(error.contains(QStringLiteral("version 3")) && error.contains(QStringLiteral("newer")), qPrintable(error));
-        QCOMPARE(fileHash(path), before);
-        QCOMPARE(store.add(SessionRecord{}, &error), 0);
-        QVERIFY(store.list({}).isEmpty());
-        QVERIFY(!QFileInfo::exists(path + QStringLiteral("-wal")) || QFileInfo(path + QStringLiteral("-wal")).size() == 0);
+        QVERIFY2(store.open(path, &error), qPrintable(error));
+        QVERIFY(store.add(simple("again", "p:25", "accepted", SessionKind::Send, {}), &error) > 0);
+        checkPrivate();
+
+        // A file given by name in a folder of the user's: the file is private,
+        // the existing folder is left as it is.
+        const QString elsewhere = m_dir.filePath(QStringLiteral("shared-%1").arg(++m_files));
+        QVERIFY(QDir().mkpath(elsewhere));
+        QVERIFY(::chmod(QFile::encodeName(elsewhere).constData(), 0755) == 0);
+        HistoryStore named;
+        QVERIFY2(named.open(elsewhere + QStringLiteral("/named.sqlite"), &error), qPrintable(error));
+        QCOMPARE(mode(elsewhere + QStringLiteral("/named.sqlite")), 0600);
+        QCOMPARE(mode(elsewhere), 0755);
     }
 
     void killDuringWrites()
