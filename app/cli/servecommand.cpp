@@ -90,6 +90,24 @@ bool readPort(const QCommandLineParser &p, const QString &name, quint16 fallback
     return true;
 }
 
+// A whole number from `min` to `max` for option `name` (its default when not set).
+bool readCount(const QCommandLineParser &p, const QString &name, qint64 min, qint64 max, int *value, QString *error)
+{
+    if (!p.isSet(name))
+        return true;
+    bool ok = false;
+    const qint64 v = p.value(name).toLongLong(&ok);
+    if (!ok || v < min || v > max) {
+        *error = QStringLiteral("--%1: '%2' is not a whole number from %3 to %4")
+                     .arg(name, p.value(name))
+                     .arg(min)
+                     .arg(max);
+        return false;
+    }
+    *value = int(v);
+    return true;
+}
+
 // What a client sent (an encoded-word may decode to CR or LF) must not start a
 // line of its own in the output a script reads: control characters become '?'.
 QString printable(QString text)
@@ -143,6 +161,20 @@ int ServeCommand::run(const QStringList &arguments)
          QStringLiteral("SPEC")},
         {QStringLiteral("max-size"), QStringLiteral("SIZE limit in bytes (RFC 1870; 0: none)."),
          QStringLiteral("BYTES")},
+        {QStringLiteral("max-connections"),
+         QStringLiteral("Connections served at once (default 1000; 0: as many as the file descriptor limit "
+                        "allows). Others get 421 and are closed."),
+         QStringLiteral("N")},
+        {QStringLiteral("max-connections-per-address"),
+         QStringLiteral("Connections served at once from one client address (default 600; 0: no such limit)."),
+         QStringLiteral("N")},
+        {QStringLiteral("idle-timeout"),
+         QStringLiteral("Close with 421 after S seconds without a complete command or message data, or with "
+                        "replies the client does not read (default 300)."),
+         QStringLiteral("S")},
+        {QStringLiteral("session-timeout"),
+         QStringLiteral("Close any connection with 421 after S seconds (default 3600; 0: no limit)."),
+         QStringLiteral("S")},
         {QStringLiteral("verbose"), QStringLiteral("Connection events (connect, TLS, AUTH, errors) on stderr.")},
     });
     if (const auto done = Output::parseArguments(p, Command, arguments))
@@ -169,6 +201,19 @@ int ServeCommand::run(const QStringList &arguments)
             return Output::usageError(Command, QStringLiteral("--max-size: '%1' is not a number of bytes")
                                                    .arg(p.value(QStringLiteral("max-size"))));
     }
+
+    // Seconds up to a day: the timers count milliseconds in an int.
+    constexpr qint64 MaxSeconds = 86400;
+    int idleSeconds = options.idleTimeoutMs / 1000;
+    int sessionSeconds = options.sessionTimeoutMs / 1000;
+    if (!readCount(p, QStringLiteral("max-connections"), 0, 1000000, &options.maxConnections, &error)
+        || !readCount(p, QStringLiteral("max-connections-per-address"), 0, 1000000,
+                      &options.maxConnectionsPerAddress, &error)
+        || !readCount(p, QStringLiteral("idle-timeout"), 1, MaxSeconds, &idleSeconds, &error)
+        || !readCount(p, QStringLiteral("session-timeout"), 0, MaxSeconds, &sessionSeconds, &error))
+        return Output::usageError(Command, error);
+    options.idleTimeoutMs = idleSeconds * 1000;
+    options.sessionTimeoutMs = sessionSeconds * 1000;
 
     const bool hasUser = p.isSet(QStringLiteral("user"));
     const bool hasPassword = p.isSet(QStringLiteral("password-file"));
