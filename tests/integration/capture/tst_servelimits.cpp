@@ -221,6 +221,7 @@ class tst_ServeLimits : public QObject
 private Q_SLOTS:
     void clientThatNeverReadsKeepsServeSmall();
     void tlsClientThatNeverReadsKeepsServeSmall();
+    void clientThatReadsLateGetsEveryReply();
     void fiveHundredClientsGetTheirGreeting();
     void connectionCapsAnswer421();
     void idleTimerIgnoresTrickledBytes();
@@ -322,6 +323,68 @@ void tst_ServeLimits::tlsClientThatNeverReadsKeepsServeSmall()
     QVERIFY2(log.contains("the client is not reading its replies"), log.constData());
     QVERIFY2(log.contains("has not read its replies for 2 s"), log.constData());
     QVERIFY2(log.contains(": disconnected"), log.constData());
+}
+
+// Back-pressure pauses, it does not lose: a client that pipelines 60,000
+// commands and reads only after a second gets every reply, in order, and the
+// session goes on.
+void tst_ServeLimits::clientThatReadsLateGetsEveryReply()
+{
+    ServeProcess serve;
+    QString error;
+    QVERIFY2(serve.start(QStringLiteral(SMTPSCOPE_BINARY), m_dir.path() + QStringLiteral("/late"),
+                         {QStringLiteral("--verbose")}, &error),
+             qPrintable(error));
+    Client c;
+    QVERIFY(c.open(serve.port, "127.0.0.1", 4096, true));
+    constexpr int Commands = 60000;
+    QByteArray commands;
+    for (int i = 0; i < Commands; ++i)
+        commands += i % 2 ? QByteArrayLiteral("HELP\r\n") : QByteArrayLiteral("NOOP\r\n");
+    qsizetype sent = 0;
+    QElapsedTimer timer;
+    timer.start();
+    // A second of writing without reading: the replies (about 3.6 MB) pile up
+    // until serve pauses.
+    while (sent < commands.size() && timer.elapsed() < 1000) {
+        pollfd p = {c.fd(), POLLOUT, 0};
+        if (::poll(&p, 1, 50) <= 0)
+            continue;
+        const ssize_t n = ::send(c.fd(), commands.constData() + sent, size_t(commands.size() - sent),
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        QVERIFY2(n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK, strerror(errno));
+        if (n > 0)
+            sent += n;
+    }
+    QByteArray log;
+    QVERIFY2(waitForLog(serve, &log, "not reading its replies").contains("input paused"), log.constData());
+    // Then both ways until every reply is in (at most 30 s).
+    QDeadlineTimer deadline(30000);
+    while (c.received.count("\r\n") < Commands + 1 && !deadline.hasExpired()) {
+        pollfd p = {c.fd(), short(POLLIN | (sent < commands.size() ? POLLOUT : 0)), 0};
+        if (::poll(&p, 1, 100) <= 0)
+            continue;
+        if ((p.revents & POLLOUT) && sent < commands.size()) {
+            const ssize_t n = ::send(c.fd(), commands.constData() + sent, size_t(commands.size() - sent),
+                                     MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0)
+                sent += n;
+        }
+        if (p.revents & (POLLIN | POLLHUP | POLLERR))
+            QVERIFY2(c.readSome(0), "serve closed the connection");
+    }
+    const QList<QByteArray> lines = c.received.split('\n');
+    QCOMPARE(lines.size(), Commands + 2); // the greeting, the replies, and "" after the last LF
+    QVERIFY(lines.first().startsWith("220 "));
+    for (int i = 0; i < Commands; ++i) {
+        const QByteArray &line = lines[i + 1];
+        if (!line.startsWith(i % 2 ? "214 " : "250 "))
+            QFAIL(qPrintable(QStringLiteral("reply %1 is '%2'").arg(i).arg(QString::fromLatin1(line))));
+    }
+    c.received.clear();
+    QVERIFY(c.send("QUIT\r\n"));
+    QVERIFY(c.readToEnd());
+    QVERIFY2(c.received.startsWith("221 "), c.received.constData());
 }
 
 // docs/cli.md: with the default limits, 500 clients connecting at once all get
