@@ -19,6 +19,7 @@
 #include <QStandardPaths>
 
 #include <cerrno>
+#include <limits>
 #include <csignal>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -94,6 +95,28 @@ bool readPort(const QCommandLineParser &p, const QString &name, quint16 fallback
     return true;
 }
 
+// A whole number from `min` to `max` for option `name`; unchanged when the
+// option is not set. False and *error naming the option otherwise.
+template<typename T>
+bool readCount(const QCommandLineParser &p, const QString &name, qint64 min, qint64 max, T *value, QString *error)
+{
+    if (!p.isSet(name))
+        return true;
+    bool ok = false;
+    const qint64 v = p.value(name).toLongLong(&ok);
+    if (!ok || v < min || v > max) {
+        *error = max == std::numeric_limits<qint64>::max()
+            ? QStringLiteral("--%1: '%2' is not a whole number of %3 or more").arg(name, p.value(name)).arg(min)
+            : QStringLiteral("--%1: '%2' is not a whole number from %3 to %4")
+                  .arg(name, p.value(name))
+                  .arg(min)
+                  .arg(max);
+        return false;
+    }
+    *value = T(v);
+    return true;
+}
+
 // What a client sent (an encoded-word may decode to CR, LF, ESC or U+202E) is
 // shown by the escaping rule (protocol/printable.h): it cannot start a line of
 // its own in the output a script reads, nor act on the terminal.
@@ -108,20 +131,6 @@ QString messageLine(const Capture::StoredMessage &m)
         .arg(m.received.toUTC().toString(Qt::ISODate), Smtp::printable(m.id), Smtp::printable(m.from),
              recipients.isEmpty() ? QStringLiteral("(none)") : recipients.join(QStringLiteral(", ")),
              Output::bytes(m.size), subject);
-}
-
-// A non-negative count or byte number; false and *error naming the option.
-bool readCount(const QCommandLineParser &p, const QString &name, qint64 *value, QString *error)
-{
-    if (!p.isSet(name))
-        return true;
-    bool ok = false;
-    *value = p.value(name).toLongLong(&ok);
-    if (!ok || *value < 0) {
-        *error = QStringLiteral("--%1: '%2' is not a whole number (0 or more; 0: no limit)").arg(name, p.value(name));
-        return false;
-    }
-    return true;
 }
 
 QJsonObject messageJson(const Capture::StoredMessage &m)
@@ -206,6 +215,20 @@ int ServeCommand::run(const QStringList &arguments)
                                                 "no server is started, nothing is changed.")},
         {QStringLiteral("json"), QStringLiteral("With --list: one JSON document (id, received, from, recipients, "
                                                 "subject, size, path, read per message).")},
+        {QStringLiteral("max-connections"),
+         QStringLiteral("Connections served at once (default 1000; 0: as many as the file descriptor limit "
+                        "allows). Others get 421 and are closed."),
+         QStringLiteral("N")},
+        {QStringLiteral("max-connections-per-address"),
+         QStringLiteral("Connections served at once from one client address (default 600; 0: no such limit)."),
+         QStringLiteral("N")},
+        {QStringLiteral("idle-timeout"),
+         QStringLiteral("Close with 421 after S seconds without a complete command or message data, or with "
+                        "replies the client does not read (default 300)."),
+         QStringLiteral("S")},
+        {QStringLiteral("session-timeout"),
+         QStringLiteral("Close any connection with 421 after S seconds (default 3600; 0: no limit)."),
+         QStringLiteral("S")},
         {QStringLiteral("verbose"), QStringLiteral("Connection events (connect, TLS, AUTH, errors) on stderr.")},
     });
     if (const auto done = Output::parseArguments(p, Command, arguments))
@@ -225,8 +248,10 @@ int ServeCommand::run(const QStringList &arguments)
         options.faults.append(*fault);
     }
 
-    if (!readCount(p, QStringLiteral("quota-messages"), &options.quota.maxMessages, &error)
-        || !readCount(p, QStringLiteral("quota-bytes"), &options.quota.maxBytes, &error))
+    // 0: no limit.
+    constexpr qint64 Unbounded = std::numeric_limits<qint64>::max();
+    if (!readCount(p, QStringLiteral("quota-messages"), 0, Unbounded, &options.quota.maxMessages, &error)
+        || !readCount(p, QStringLiteral("quota-bytes"), 0, Unbounded, &options.quota.maxBytes, &error))
         return Output::usageError(Command, error);
 
     if (p.isSet(QStringLiteral("max-size"))) {
@@ -236,6 +261,19 @@ int ServeCommand::run(const QStringList &arguments)
             return Output::usageError(Command, QStringLiteral("--max-size: '%1' is not a number of bytes")
                                                    .arg(p.value(QStringLiteral("max-size"))));
     }
+
+    // Seconds up to a day: the timers count milliseconds in an int.
+    constexpr qint64 MaxSeconds = 86400;
+    int idleSeconds = options.idleTimeoutMs / 1000;
+    int sessionSeconds = options.sessionTimeoutMs / 1000;
+    if (!readCount(p, QStringLiteral("max-connections"), 0, 1000000, &options.maxConnections, &error)
+        || !readCount(p, QStringLiteral("max-connections-per-address"), 0, 1000000,
+                      &options.maxConnectionsPerAddress, &error)
+        || !readCount(p, QStringLiteral("idle-timeout"), 1, MaxSeconds, &idleSeconds, &error)
+        || !readCount(p, QStringLiteral("session-timeout"), 0, MaxSeconds, &sessionSeconds, &error))
+        return Output::usageError(Command, error);
+    options.idleTimeoutMs = idleSeconds * 1000;
+    options.sessionTimeoutMs = sessionSeconds * 1000;
 
     const bool hasUser = p.isSet(QStringLiteral("user"));
     const bool hasPassword = p.isSet(QStringLiteral("password-file"));

@@ -11,11 +11,27 @@
 // index) and the connection waits for the result, reading nothing, while the
 // event loop goes on serving every other connection; the reply to the end of
 // data (250, 452, 552 or 451) goes out when the result comes back.
+//
+// Back-pressure: the peer sets the pace, never our memory. The socket's read
+// buffer is bounded, so once it is full Qt stops reading and the kernel's TCP
+// window stops the client. The session gets the input in small chunks, and only
+// while the action queue is empty and the replies not yet taken by the kernel
+// (bytesToWrite + encryptedBytesToWrite) are under a high-water mark; bytesWritten
+// below the low-water mark resumes it. The replies to one chunk are bounded (at
+// most ~50 bytes of reply per input byte: an empty line gets a 47-byte 500), so
+// neither the write buffer nor the action queue can grow without bound. A client
+// that stops reading makes no progress, so the idle timer ends it with 421; a
+// close whose last replies are not taken in time is an abort.
+//
+// Limits per server: connections in total and per client address (over a cap:
+// 421 and close), a lifetime per connection, and the AUTH throttle shared by all
+// sessions (AuthThrottle, keyed by client address).
 
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
 #include <QLoggingCategory>
 #include <QPointer>
 #include <QSslCipher>
@@ -24,10 +40,13 @@
 #include <QTcpServer>
 #include <QTimer>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <limits>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 Q_LOGGING_CATEGORY(lcCapture, "smtpscope.capture")
@@ -35,6 +54,29 @@ Q_LOGGING_CATEGORY(lcCapture, "smtpscope.capture")
 namespace Capture {
 
 namespace {
+
+// Qt's read buffer per socket: when it is full Qt stops reading, and the client
+// is held back by TCP flow control instead of by our memory.
+constexpr qint64 ReadBufferBytes = 64 * 1024;
+// Input handed to the session at once, and chunks per pass of the event loop
+// (then the other connections get their turn).
+constexpr qint64 InputChunkBytes = 4 * 1024;
+constexpr int ChunksPerPass = 16;
+// Replies not yet taken by the kernel: above the high-water mark no more input
+// is processed, below the low-water mark it resumes.
+constexpr qint64 OutputHighWater = 64 * 1024;
+constexpr qint64 OutputLowWater = 16 * 1024;
+// A closing connection whose last replies are not taken within this is aborted.
+constexpr int CloseFlushMs = 5000;
+// After an accept error (the descriptor limit reached) QTcpServer stops
+// accepting; it starts again after this pause, and the waiting clients stay in
+// the listen backlog meanwhile.
+constexpr int AcceptRetryMs = 250;
+constexpr int ListenBacklog = 1024;
+// Descriptors: one socket per connection and, while a message arrives, its
+// temporary file; some are kept for the store, certificates and the event loop.
+constexpr qint64 FdsPerConnection = 2;
+constexpr qint64 FdReserve = 64;
 
 // QTcpServer gives QTcpSockets; a server that may speak TLS needs the
 // descriptor in a QSslSocket, which only incomingConnection() allows.
@@ -104,6 +146,49 @@ QString peerName(const QAbstractSocket *socket)
     return QStringLiteral("%1:%2").arg(host).arg(socket->peerPort());
 }
 
+// The client address as one key: an IPv4-mapped IPv6 address (::ffff:a.b.c.d,
+// from a dual-stack socket) is the IPv4 address, and a scope id is dropped.
+QString addressKey(const QHostAddress &address)
+{
+    bool ok = false;
+    const quint32 v4 = address.toIPv4Address(&ok);
+    if (ok)
+        return QHostAddress(v4).toString();
+    QHostAddress a = address;
+    a.setScopeId(QString());
+    return a.toString();
+}
+
+// The connection cap that the file descriptor limit (ulimit -n) allows for
+// `wanted` connections (0: no cap of their own). The soft limit is raised toward
+// the hard limit first when it is too low; *note says why the cap is lower.
+int fitDescriptorLimit(int wanted, QString *note)
+{
+    struct rlimit limit = {};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return wanted;
+    const rlim_t need = wanted > 0 ? rlim_t(wanted) * FdsPerConnection + FdReserve : limit.rlim_max;
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < need) {
+        struct rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? need : std::min(need, limit.rlim_max);
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            limit = raised;
+    }
+    if (limit.rlim_cur == RLIM_INFINITY)
+        return wanted;
+    const qint64 room = std::max<qint64>(1, (qint64(limit.rlim_cur) - FdReserve) / FdsPerConnection);
+    const int allowed = int(std::min<qint64>(room, std::numeric_limits<int>::max()));
+    if (wanted > 0 && wanted <= allowed)
+        return wanted;
+    if (wanted > 0) {
+        *note = QStringLiteral("connection limit lowered from %1 to %2 by the file descriptor limit (ulimit -n %3)")
+                    .arg(wanted)
+                    .arg(allowed)
+                    .arg(qint64(limit.rlim_cur));
+    }
+    return allowed;
+}
+
 // One client connection. A QObject only for lifetime (children: socket, timers)
 // and as the context of its lambdas; it declares no signals or slots.
 class Connection : public QObject
@@ -111,72 +196,112 @@ class Connection : public QObject
 public:
     using LogFn = std::function<void(const QString &)>;
     using CapturedFn = std::function<void(const StoredMessage &)>;
+    using ClosedFn = std::function<void(Connection *)>;
 
-    Connection(qintptr descriptor, bool implicitTls, const ServerConfig &config, std::shared_ptr<FaultState> faults,
-               const QSslConfiguration &tls, MessageStore *store, const QElapsedTimer *clock, int idleTimeoutMs,
-               LogFn log, CapturedFn captured, QObject *parent);
+    struct Setup
+    {
+        bool implicitTls = false;
+        ServerConfig config;
+        std::shared_ptr<FaultState> faults;
+        std::shared_ptr<AuthThrottle> authThrottle;
+        QSslConfiguration tls;
+        MessageStore *store = nullptr;
+        const QElapsedTimer *clock = nullptr;
+        int idleTimeoutMs = 300000;
+        int sessionTimeoutMs = 0;
+        LogFn log;
+        CapturedFn captured;
+        ClosedFn closed; // called once when a started connection ends
+    };
+
+    Connection(qintptr descriptor, Setup setup, QObject *parent);
     [[nodiscard]] bool isValid() const { return m_valid; }
+    [[nodiscard]] QString address() const { return m_address; }
+    // Serves the client: the greeting, then the session.
+    void start();
+    // Turns the client away: `reply` (not on the implicit-TLS port, where nothing
+    // may precede the handshake and a handshake for a refused client would cost
+    // more than the refusal: RFC 8314 3.3), then the close.
+    void refuse(const QByteArray &reply, const QString &why);
     void abort();
 
 private:
-    void onReadyRead();
+    void onReadyRead() { processInput(); }
+    void processInput();
+    void scheduleInput();
+    [[nodiscard]] bool inputPaused() const;
+    [[nodiscard]] qint64 outputQueued() const
+    {
+        return m_socket->bytesToWrite() + m_socket->encryptedBytesToWrite();
+    }
+    void onWritten();
+    void noteProgress();
     void runActions();
-    // Returns false when the queue must pause (delay, flush before TLS, closed).
+    // Returns false when the queue must pause (delay, flush before TLS, output
+    // above the high-water mark, closed).
     bool runOne(const ServerAction &action);
     void onMessageEnd();
     // The store's answer to the message of the last MessageEnd.
     void onCommitted(const CommitResult &result);
     void onIdleTimeout();
+    // Writes `reply` (when not empty) after what is queued, then closes.
+    void closeWith(const QByteArray &reply, const QString &why);
+    // disconnectFromHost() flushes first; a client that does not take the last
+    // bytes within CloseFlushMs is aborted.
+    void closeGracefully();
     void finish();
-    void logLine(const QString &text) { m_log(QStringLiteral("%1: %2").arg(m_peer, text)); }
+    void logLine(const QString &text) { m_setup.log(QStringLiteral("%1: %2").arg(m_peer, text)); }
+    [[nodiscard]] QByteArray hostname() const { return m_setup.config.hostname; }
 
+    Setup m_setup;
     QSslSocket *m_socket = nullptr;
     QTimer *m_delayTimer = nullptr;
     QTimer *m_idleTimer = nullptr;
-    ServerSession m_session;
-    QSslConfiguration m_tls;
-    MessageStore *m_store = nullptr;
-    const QElapsedTimer *m_clock = nullptr;
-    LogFn m_log;
-    CapturedFn m_captured;
+    QTimer *m_lifetimeTimer = nullptr;
+    QTimer *m_closeTimer = nullptr;
+    std::unique_ptr<ServerSession> m_session;
     QString m_peer;
-    QString m_hostname;
+    QString m_address;
     QList<ServerAction> m_pending;
     std::unique_ptr<IncomingMessage> m_incoming;
     QString m_messageError;   // why the current message cannot be stored
+    quint64 m_lastProgress = 0;
     bool m_valid = false;
+    bool m_started = false;
     bool m_delaying = false;
     bool m_waitingFlushForTls = false;
     bool m_tlsHandshaking = false;
+    bool m_outputBlocked = false;
+    bool m_toldBlocked = false;
+    bool m_inputScheduled = false;
     bool m_closing = false;
     bool m_finished = false;
     bool m_running = false;
     bool m_committing = false; // a commit is in flight: nothing is read or run until it answers
 };
 
-Connection::Connection(qintptr descriptor, bool implicitTls, const ServerConfig &config,
-                       std::shared_ptr<FaultState> faults, const QSslConfiguration &tls, MessageStore *store,
-                       const QElapsedTimer *clock, int idleTimeoutMs, LogFn log, CapturedFn captured,
-                       QObject *parent)
+Connection::Connection(qintptr descriptor, Setup setup, QObject *parent)
     : QObject(parent)
+    , m_setup(std::move(setup))
     , m_socket(new QSslSocket(this))
     , m_delayTimer(new QTimer(this))
     , m_idleTimer(new QTimer(this))
-    , m_session(config, std::move(faults))
-    , m_tls(tls)
-    , m_store(store)
-    , m_clock(clock)
-    , m_log(std::move(log))
-    , m_captured(std::move(captured))
-    , m_hostname(QString::fromLatin1(config.hostname))
+    , m_lifetimeTimer(new QTimer(this))
+    , m_closeTimer(new QTimer(this))
 {
     if (!m_socket->setSocketDescriptor(descriptor)) {
-        m_log(QStringLiteral("cannot accept a connection: %1").arg(m_socket->errorString()));
+        m_setup.log(QStringLiteral("cannot accept a connection: %1").arg(m_socket->errorString()));
         return;
     }
     m_valid = true;
     m_peer = peerName(m_socket);
-    m_socket->setSslConfiguration(m_tls);
+    m_address = addressKey(m_socket->peerAddress());
+    // Set after setSocketDescriptor(), which makes the socket's internal plain
+    // socket; the limit applies to the decrypted buffer too.
+    m_socket->setReadBufferSize(ReadBufferBytes);
+    m_socket->setSslConfiguration(m_setup.tls);
+    m_setup.config.clientAddress = m_address;
+    m_session = std::make_unique<ServerSession>(m_setup.config, m_setup.faults, m_setup.authThrottle);
 
     m_delayTimer->setSingleShot(true);
     // A coarse timer may fire up to 5 % early; a scripted delay is compared with
@@ -184,31 +309,49 @@ Connection::Connection(qintptr descriptor, bool implicitTls, const ServerConfig 
     m_delayTimer->setTimerType(Qt::PreciseTimer);
     QObject::connect(m_delayTimer, &QTimer::timeout, this, [this] {
         m_delaying = false;
+        // The server's own waiting is not the client's idleness.
+        if (!m_closing)
+            m_idleTimer->start();
         runActions();
     });
     // RFC 5321 4.5.3.2.7: a server may close a session that stays idle; it
     // should wait at least 5 minutes (the default of idleTimeoutMs).
     m_idleTimer->setSingleShot(true);
-    m_idleTimer->setInterval(idleTimeoutMs);
+    m_idleTimer->setInterval(std::max(1, m_setup.idleTimeoutMs));
     QObject::connect(m_idleTimer, &QTimer::timeout, this, [this] { onIdleTimeout(); });
+    m_lifetimeTimer->setSingleShot(true);
+    QObject::connect(m_lifetimeTimer, &QTimer::timeout, this, [this] {
+        // RFC 5321 3.8 / RFC 3463 4.4.2 as for the idle timeout.
+        closeWith("421 4.4.2 " + hostname() + " Session time limit reached, closing connection\r\n",
+                  QStringLiteral("session time limit (%1 s) reached, closing").arg(m_setup.sessionTimeoutMs / 1000.0));
+    });
+    m_closeTimer->setSingleShot(true);
+    QObject::connect(m_closeTimer, &QTimer::timeout, this, [this] {
+        if (m_finished)
+            return;
+        logLine(QStringLiteral("the client did not take the last replies within %1 s: connection aborted")
+                    .arg(CloseFlushMs / 1000));
+        m_socket->abort();
+        finish();
+    });
 
     QObject::connect(m_socket, &QSslSocket::readyRead, this, [this] { onReadyRead(); });
-    QObject::connect(m_socket, &QSslSocket::bytesWritten, this, [this] {
-        if (m_waitingFlushForTls && m_socket->bytesToWrite() == 0)
-            runActions();
-    });
+    // In TLS, bytesWritten() reports plaintext taken by the encryption and
+    // encryptedBytesWritten() the records taken by the kernel; both drain the queue.
+    QObject::connect(m_socket, &QSslSocket::bytesWritten, this, [this] { onWritten(); });
+    QObject::connect(m_socket, &QSslSocket::encryptedBytesWritten, this, [this] { onWritten(); });
     QObject::connect(m_socket, &QSslSocket::encrypted, this, [this] {
         const QSslCipher cipher = m_socket->sessionCipher();
         logLine(QStringLiteral("TLS up (%1, %2)").arg(cipher.protocolString(), cipher.name()));
         if (m_tlsHandshaking) {
             // RFC 3207 4.2: the session starts over after the handshake.
             m_tlsHandshaking = false;
-            m_session.tlsStarted();
-            m_pending.append(m_session.takeActions());
+            m_session->tlsStarted();
+            m_pending.append(m_session->takeActions());
             runActions();
         }
         // Bytes that arrived with the handshake's last flight.
-        onReadyRead();
+        processInput();
     });
     QObject::connect(m_socket, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
         QStringList texts;
@@ -218,7 +361,7 @@ Connection::Connection(qintptr descriptor, bool implicitTls, const ServerConfig 
     });
     QObject::connect(m_socket, &QSslSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
         if (error == QAbstractSocket::RemoteHostClosedError) {
-            if (!m_closing && !m_session.isClosed())
+            if (!m_closing && !m_session->isClosed())
                 logLine(QStringLiteral("the client closed the connection"));
             return;
         }
@@ -230,19 +373,38 @@ Connection::Connection(qintptr descriptor, bool implicitTls, const ServerConfig 
             m_socket->abort();
     });
     QObject::connect(m_socket, &QSslSocket::disconnected, this, [this] { finish(); });
+}
 
-    logLine(QStringLiteral("connected%1").arg(implicitTls ? QStringLiteral(" (implicit TLS)") : QString()));
+void Connection::start()
+{
+    if (!m_valid || m_started || m_finished)
+        return;
+    m_started = true;
+    logLine(QStringLiteral("connected%1").arg(m_setup.implicitTls ? QStringLiteral(" (implicit TLS)") : QString()));
     m_idleTimer->start();
-    if (implicitTls) {
+    if (m_setup.sessionTimeoutMs > 0)
+        m_lifetimeTimer->start(m_setup.sessionTimeoutMs);
+    if (m_setup.implicitTls) {
         // RFC 8314 3.3: on the implicit-TLS port the handshake comes first; the
         // greeting written below is held by QSslSocket until it is encrypted.
         m_socket->startServerEncryption();
     }
-    m_session.setNow(m_clock->elapsed());
-    m_session.setStoreSpace(storeSpace(m_store));
-    m_session.start();
-    m_pending = m_session.takeActions();
+    m_session->setNow(m_setup.clock->elapsed());
+    m_session->setStoreSpace(storeSpace(m_setup.store));
+    m_session->start();
+    m_pending = m_session->takeActions();
     runActions();
+}
+
+void Connection::refuse(const QByteArray &reply, const QString &why)
+{
+    if (!m_valid || m_started || m_closing)
+        return;
+    logLine(why);
+    m_closing = true;
+    if (!m_setup.implicitTls)
+        m_socket->write(reply);
+    closeGracefully();
 }
 
 void Connection::abort()
@@ -253,23 +415,71 @@ void Connection::abort()
     finish();
 }
 
-void Connection::onReadyRead()
+bool Connection::inputPaused() const
 {
-    if (m_finished || m_closing)
+    // Reading pauses while actions wait (a delay, a TLS upgrade, replies the
+    // client has not taken): a pipelined command is answered only after the
+    // replies before it (RFC 2920 3.2), and never faster than the client reads.
+    return m_finished || m_closing || m_delaying || m_waitingFlushForTls || m_tlsHandshaking || m_outputBlocked
+        || m_committing || !m_pending.isEmpty();
+}
+
+void Connection::processInput()
+{
+    for (int i = 0; i < ChunksPerPass; ++i) {
+        if (inputPaused() || m_socket->bytesAvailable() <= 0)
+            return;
+        const QByteArray bytes = m_socket->read(InputChunkBytes);
+        if (bytes.isEmpty())
+            return;
+        m_session->setNow(m_setup.clock->elapsed());
+        m_session->setStoreSpace(storeSpace(m_setup.store));
+        m_session->receive(bytes);
+        noteProgress();
+        m_pending.append(m_session->takeActions());
+        runActions();
+    }
+    // More may be waiting: go on after the other connections had their turn.
+    scheduleInput();
+}
+
+void Connection::scheduleInput()
+{
+    if (m_inputScheduled || inputPaused() || m_socket->bytesAvailable() <= 0)
         return;
-    // Reading pauses while actions wait (a delay, a TLS upgrade): a pipelined
-    // command is answered only after the replies before it (RFC 2920 3.2).
-    if (m_delaying || m_waitingFlushForTls || m_tlsHandshaking || m_committing || !m_pending.isEmpty())
+    m_inputScheduled = true;
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            m_inputScheduled = false;
+            processInput();
+        },
+        Qt::QueuedConnection);
+}
+
+void Connection::noteProgress()
+{
+    const quint64 progress = m_session->progress();
+    if (progress == m_lastProgress)
         return;
-    if (m_socket->bytesAvailable() <= 0)
+    m_lastProgress = progress;
+    if (!m_closing && !m_finished)
+        m_idleTimer->start();
+}
+
+void Connection::onWritten()
+{
+    if (m_finished)
         return;
-    m_idleTimer->start();
-    const QByteArray bytes = m_socket->readAll();
-    m_session.setNow(m_clock->elapsed());
-    m_session.setStoreSpace(storeSpace(m_store));
-    m_session.receive(bytes);
-    m_pending.append(m_session.takeActions());
-    runActions();
+    if (m_waitingFlushForTls && m_socket->bytesToWrite() == 0) {
+        runActions();
+        return;
+    }
+    if (m_outputBlocked && outputQueued() <= OutputLowWater) {
+        m_outputBlocked = false;
+        runActions();
+        scheduleInput();
+    }
 }
 
 void Connection::runActions()
@@ -284,10 +494,8 @@ void Connection::runActions()
     }
     m_running = false;
     // Input that arrived while the queue was paused.
-    if (!m_finished && m_pending.isEmpty() && !m_delaying && !m_waitingFlushForTls && !m_tlsHandshaking
-        && !m_committing && !m_closing && m_socket->bytesAvailable() > 0) {
-        QTimer::singleShot(0, this, [this] { onReadyRead(); });
-    }
+    if (!m_finished)
+        scheduleInput();
 }
 
 bool Connection::runOne(const ServerAction &action)
@@ -295,9 +503,19 @@ bool Connection::runOne(const ServerAction &action)
     switch (action.kind) {
     case ServerAction::Kind::Write:
         m_socket->write(action.bytes);
+        if (outputQueued() > OutputHighWater) {
+            // Back-pressure: the rest waits for bytesWritten (onWritten()).
+            m_outputBlocked = true;
+            if (!m_toldBlocked) {
+                m_toldBlocked = true;
+                logLine(QStringLiteral("the client is not reading its replies; input paused until it does"));
+            }
+            return false;
+        }
         return true;
     case ServerAction::Kind::Delay:
         m_delaying = true;
+        m_idleTimer->stop();
         m_delayTimer->start(std::max(0, action.ms));
         return false;
     case ServerAction::Kind::StartTls:
@@ -320,22 +538,23 @@ bool Connection::runOne(const ServerAction &action)
         }
         m_waitingFlushForTls = false;
         m_tlsHandshaking = true;
-        m_socket->setSslConfiguration(m_tls);
+        m_socket->setSslConfiguration(m_setup.tls);
         m_socket->startServerEncryption();
         return false;
     case ServerAction::Kind::Close:
         m_closing = true;
         m_idleTimer->stop();
+        m_lifetimeTimer->stop();
         m_incoming.reset();
-        // disconnectFromHost() writes what is buffered before closing.
-        m_socket->disconnectFromHost();
         m_pending.clear();
+        // disconnectFromHost() writes what is buffered before closing.
+        closeGracefully();
         return false;
     case ServerAction::Kind::MessageBegin: {
         m_incoming.reset();
         m_messageError.clear();
         QString error;
-        m_incoming = m_store->begin(action.from, action.recipients, &error);
+        m_incoming = m_setup.store->begin(action.from, action.recipients, &error);
         if (!m_incoming) {
             m_messageError = error.isEmpty() ? QStringLiteral("cannot store the message") : error;
             logLine(QStringLiteral("store error: %1").arg(m_messageError));
@@ -388,37 +607,38 @@ void Connection::onMessageEnd()
     // left, the idle timeout) is still reported captured; only the reply has
     // nobody to go to.
     QPointer<Connection> self(this);
-    m_store->commitAsync(std::move(m_incoming), parent(),
-                         [self, captured = m_captured, log = m_log, peer = m_peer](const CommitResult &result) {
-                             // One read of the guarded pointer (see CaptureServer::stop()).
-                             if (Connection *connection = self.data();
-                                 connection && !connection->m_finished && !connection->m_closing) {
-                                 connection->onCommitted(result);
-                                 return;
-                             }
-                             if (result.status == CommitResult::Status::Stored) {
-                                 log(QStringLiteral("%1: message %2 stored after the connection closed (%3 bytes)")
-                                         .arg(peer, result.message.id)
-                                         .arg(result.message.size));
-                                 captured(result.message);
-                             }
-                         });
+    m_setup.store->commitAsync(
+        std::move(m_incoming), parent(),
+        [self, captured = m_setup.captured, log = m_setup.log, peer = m_peer](const CommitResult &result) {
+            // One read of the guarded pointer (see CaptureServer::stop()).
+            if (Connection *connection = self.data(); connection && !connection->m_finished && !connection->m_closing) {
+                connection->onCommitted(result);
+                return;
+            }
+            if (result.status == CommitResult::Status::Stored) {
+                log(QStringLiteral("%1: message %2 stored after the connection closed (%3 bytes)")
+                        .arg(peer, result.message.id)
+                        .arg(result.message.size));
+                captured(result.message);
+            }
+        });
 }
 
 void Connection::onCommitted(const CommitResult &result)
 {
     m_committing = false;
-    m_session.setNow(m_clock->elapsed());
-    m_session.setStoreSpace(storeSpace(m_store));
-    m_session.messageStored(toStoreResult(result.status), result.message.id);
+    m_session->setNow(m_setup.clock->elapsed());
+    m_session->setStoreSpace(storeSpace(m_setup.store));
+    m_session->messageStored(toStoreResult(result.status), result.message.id);
+    noteProgress();
     // The reply to this end of data comes before anything else still queued.
-    const QList<ServerAction> next = m_session.takeActions();
+    const QList<ServerAction> next = m_session->takeActions();
     for (qsizetype i = next.size() - 1; i >= 0; --i)
         m_pending.prepend(next.at(i));
     switch (result.status) {
     case CommitResult::Status::Stored:
         logLine(QStringLiteral("message %1 stored (%2 bytes)").arg(result.message.id).arg(result.message.size));
-        m_captured(result.message);
+        m_setup.captured(result.message);
         break;
     case CommitResult::Status::Full:
     case CommitResult::Status::TooLarge:
@@ -439,13 +659,40 @@ void Connection::onIdleTimeout()
         return;
     // RFC 5321 4.5.3.2.7 allows the close; 421 tells the client why (RFC 5321
     // 3.8: a server that must close sends 421 first), 4.4.2 "bad connection"
-    // (RFC 3463).
-    logLine(QStringLiteral("idle timeout, closing"));
+    // (RFC 3463). No progress because the client does not read its replies is
+    // the same stall seen from the other side.
+    const int seconds = m_setup.idleTimeoutMs / 1000;
+    if (m_outputBlocked) {
+        closeWith("421 4.4.2 " + hostname() + " Replies not read, closing connection\r\n",
+                  QStringLiteral("the client has not read its replies for %1 s, closing").arg(seconds));
+    } else {
+        closeWith("421 4.4.2 " + hostname() + " Idle timeout, closing connection\r\n",
+                  QStringLiteral("idle timeout, closing"));
+    }
+}
+
+void Connection::closeWith(const QByteArray &reply, const QString &why)
+{
+    if (m_finished || m_closing)
+        return;
+    logLine(why);
     m_closing = true;
     m_pending.clear();
     m_incoming.reset();
-    m_socket->write(QByteArray("421 4.4.2 ") + m_hostname.toLatin1() + " Idle timeout, closing connection\r\n");
+    m_delaying = false;
+    m_delayTimer->stop();
+    m_idleTimer->stop();
+    m_lifetimeTimer->stop();
+    if (!reply.isEmpty())
+        m_socket->write(reply);
+    closeGracefully();
+}
+
+void Connection::closeGracefully()
+{
     m_socket->disconnectFromHost();
+    if (!m_finished && m_socket->state() != QAbstractSocket::UnconnectedState)
+        m_closeTimer->start(CloseFlushMs);
 }
 
 void Connection::finish()
@@ -455,11 +702,15 @@ void Connection::finish()
     m_finished = true;
     m_delayTimer->stop();
     m_idleTimer->stop();
+    m_lifetimeTimer->stop();
+    m_closeTimer->stop();
     // A message cut off by the disconnect is discarded, never stored partially.
     m_incoming.reset();
     m_pending.clear();
-    if (m_valid)
+    if (m_valid && m_started)
         logLine(QStringLiteral("disconnected"));
+    if (m_started && m_setup.closed)
+        m_setup.closed(this);
     deleteLater();
 }
 
@@ -472,6 +723,8 @@ struct CaptureServer::Private
     {
     }
     void accept(qintptr descriptor, bool implicitTls);
+    void closed(Connection *connection);
+    void acceptError(Listener *listener);
 
     CaptureServer *q;
     CaptureOptions options;
@@ -483,6 +736,10 @@ struct CaptureServer::Private
     QSslConfiguration tls;
     QElapsedTimer clock;
     QList<QPointer<Connection>> connections;
+    std::shared_ptr<AuthThrottle> authThrottle;
+    int maxConnections = 0;               // in force (options, then the descriptor limit)
+    QHash<Connection *, QString> served;  // started connections and their client address
+    QHash<QString, int> perAddress;       // started connections per client address
 };
 
 CaptureServer::CaptureServer(QObject *parent)
@@ -532,9 +789,21 @@ bool CaptureServer::start(const CaptureOptions &options, QString *error)
     // No client certificates are asked for.
     d->tls.setPeerVerifyMode(QSslSocket::VerifyNone);
     d->faults->setFaults(options.faults);
+    d->authThrottle = std::make_shared<AuthThrottle>(options.authThrottle);
+    QString note;
+    d->maxConnections = fitDescriptorLimit(std::max(0, options.maxConnections), &note);
+    if (!note.isEmpty()) {
+        qCWarning(lcCapture, "%s", qPrintable(note));
+        Q_EMIT log(note);
+    }
 
     auto makeListener = [this](bool implicitTls) {
-        return new Listener([this, implicitTls](qintptr descriptor) { d->accept(descriptor, implicitTls); }, this);
+        auto *l = new Listener([this, implicitTls](qintptr descriptor) { d->accept(descriptor, implicitTls); }, this);
+        // 500 clients connecting at once must not overflow the backlog (the
+        // kernel then drops SYNs, and a client waits a second or more to retry).
+        l->setListenBacklogSize(ListenBacklog);
+        QObject::connect(l, &QTcpServer::acceptError, this, [this, l] { d->acceptError(l); });
+        return l;
     };
     d->plain = makeListener(false);
     if (!d->plain->listen(options.address, options.port)) {
@@ -565,22 +834,79 @@ bool CaptureServer::start(const CaptureOptions &options, QString *error)
 
 void CaptureServer::Private::accept(qintptr descriptor, bool implicitTls)
 {
-    ServerConfig config;
-    config.maxSize = options.maxSize;
-    config.tlsAvailable = true;
-    config.implicitTls = implicitTls;
-    config.user = options.user;
-    config.password = options.password;
-    auto *c = new Connection(
-        descriptor, implicitTls, config, faults, tls, store, &clock, options.idleTimeoutMs,
-        [this](const QString &line) { Q_EMIT q->log(line); },
-        [this](const StoredMessage &m) { Q_EMIT q->messageCaptured(m); }, q);
+    Connection::Setup setup;
+    setup.implicitTls = implicitTls;
+    setup.config.maxSize = options.maxSize;
+    setup.config.tlsAvailable = true;
+    setup.config.implicitTls = implicitTls;
+    setup.config.user = options.user;
+    setup.config.password = options.password;
+    setup.faults = faults;
+    setup.authThrottle = authThrottle;
+    setup.tls = tls;
+    setup.store = store;
+    setup.clock = &clock;
+    setup.idleTimeoutMs = options.idleTimeoutMs;
+    setup.sessionTimeoutMs = std::max(0, options.sessionTimeoutMs);
+    setup.log = [this](const QString &line) { Q_EMIT q->log(line); };
+    setup.captured = [this](const StoredMessage &m) { Q_EMIT q->messageCaptured(m); };
+    setup.closed = [this](Connection *c) { closed(c); };
+    auto *c = new Connection(descriptor, std::move(setup), q);
     if (!c->isValid()) {
         delete c;
         return;
     }
     connections.removeAll(nullptr);
     connections.append(c);
+
+    // Over a cap the client is accepted only to be told why (RFC 5321 3.8: 421,
+    // then the close; RFC 3463 4.7.0: a policy reason, temporary). Refused
+    // connections are not counted: they close at once.
+    const QString address = c->address();
+    const QByteArray host = ServerConfig().hostname;
+    if (maxConnections > 0 && served.size() >= maxConnections) {
+        c->refuse("421 4.7.0 " + host + " Too many connections, try again later\r\n",
+                  QStringLiteral("refused: %1 connections open, the limit (max connections)").arg(served.size()));
+        return;
+    }
+    const int fromAddress = perAddress.value(address);
+    if (options.maxConnectionsPerAddress > 0 && fromAddress >= options.maxConnectionsPerAddress) {
+        c->refuse("421 4.7.0 " + host + " Too many connections from your address, try again later\r\n",
+                  QStringLiteral("refused: %1 connections open from %2, the limit (max connections per address)")
+                      .arg(fromAddress)
+                      .arg(address));
+        return;
+    }
+    served.insert(c, address);
+    perAddress[address] = fromAddress + 1;
+    c->start();
+}
+
+void CaptureServer::Private::closed(Connection *connection)
+{
+    const auto it = served.find(connection);
+    if (it == served.end())
+        return;
+    const QString address = it.value();
+    served.erase(it);
+    if (--perAddress[address] <= 0)
+        perAddress.remove(address);
+}
+
+void CaptureServer::Private::acceptError(Listener *listener)
+{
+    // QTcpServer pauses accepting on any error but a temporary one (EMFILE and
+    // ENFILE are "resource errors"): without a resume the server would never
+    // accept again. Clients wait in the listen backlog meanwhile.
+    Q_EMIT q->log(QStringLiteral("cannot accept a connection: %1 (the file descriptor limit, ulimit -n, may be "
+                                 "reached); trying again in %2 ms")
+                      .arg(listener->errorString())
+                      .arg(AcceptRetryMs));
+    QPointer<Listener> guard(listener);
+    QTimer::singleShot(AcceptRetryMs, q, [guard] {
+        if (guard && guard->isListening())
+            guard->resumeAccepting();
+    });
 }
 
 void CaptureServer::stop()
@@ -592,6 +918,8 @@ void CaptureServer::stop()
             connection->abort();
     }
     d->connections.clear();
+    d->served.clear();
+    d->perAddress.clear();
     for (Listener **l : {&d->plain, &d->implicit}) {
         if (*l) {
             (*l)->close();
@@ -624,6 +952,16 @@ QString CaptureServer::caFile() const
 MessageStore *CaptureServer::store() const
 {
     return d->store;
+}
+
+int CaptureServer::connectionCount() const
+{
+    return int(d->served.size());
+}
+
+int CaptureServer::maxConnections() const
+{
+    return d->maxConnections;
 }
 
 void CaptureServer::setFaults(const QList<Fault> &faults)

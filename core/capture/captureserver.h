@@ -32,7 +32,23 @@ struct CaptureOptions
     // refused with 452 4.3.1 at MAIL and RCPT until messages are removed; a
     // message larger than maxBytes can never fit and gets 552 5.3.4.
     StoreQuota quota;
-    int idleTimeoutMs = 300000; // RFC 5321 4.5.3.2.7: a server waits at least 5 minutes
+    // RFC 5321 4.5.3.2.7: a server waits at least 5 minutes. Only complete
+    // commands and message data restart it (ServerSession::progress()), so a
+    // client that trickles a partial line, or stops reading its replies, is
+    // closed with 421 when it runs out.
+    int idleTimeoutMs = 300000;
+    // The whole life of a connection (0: none). It bounds what the idle timer
+    // cannot: a client that keeps making a little progress for ever.
+    int sessionTimeoutMs = 3600000;
+    // Connections open at once (0: as many as the descriptor limit allows) and
+    // from one client address (0: no such cap). Over a cap a client is answered
+    // 421 and closed. The defaults let a test suite open 500 connections at once
+    // from 127.0.0.1. The total is lowered to what the process's file descriptor
+    // limit allows (the soft limit is raised toward the hard one first).
+    int maxConnections = 1000;
+    int maxConnectionsPerAddress = 600;
+    // Failed AUTH: a tarpit, then 421 (see AuthThrottle); per client address.
+    AuthThrottle::Policy authThrottle;
 };
 
 class CaptureServer : public QObject
@@ -51,6 +67,10 @@ public:
     [[nodiscard]] quint16 tlsPort() const;
     [[nodiscard]] QString caFile() const;
     [[nodiscard]] MessageStore *store() const;
+    // Connections being served now (refused ones are not counted), and the cap
+    // in force (after the descriptor limit; 0: none).
+    [[nodiscard]] int connectionCount() const;
+    [[nodiscard]] int maxConnections() const;
     // Changes the scripted faults for new steps at once (counters restart).
     void setFaults(const QList<Fault> &faults);
 

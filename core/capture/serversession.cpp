@@ -21,10 +21,13 @@
 // Authentication is optional: a configured user makes AUTH available, but MAIL
 // is accepted without it (a capture server catches what any client sends; a
 // test that needs "530 authentication required" scripts it as a mail fault).
+// Failed logins go through the server's AuthThrottle: a growing Delay before the
+// 535, then 421 and Close; the delay is an action, so the session keeps no clock.
 
 #include "serversession.h"
 
 #include <QCryptographicHash>
+#include <QHash>
 #include <QMessageAuthenticationCode>
 #include <QMutex>
 #include <QMutexLocker>
@@ -32,6 +35,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <utility>
 
 namespace Capture {
@@ -126,6 +130,99 @@ void FaultState::messageAccepted(qint64 msNow)
     // Older entries beyond the largest limit can never change an answer.
     while (qint64(d->accepted.size()) > keep)
         d->accepted.pop_front();
+}
+
+// ================================================================ AuthThrottle
+
+struct AuthThrottle::Private
+{
+    struct Entry
+    {
+        int failures = 0;
+        qint64 last = 0; // time of the last failure
+    };
+    Policy policy;
+    mutable QMutex mutex;
+    QHash<QString, Entry> entries;
+
+    [[nodiscard]] bool expired(const Entry &e, qint64 msNow) const { return msNow - e.last >= policy.windowMs; }
+
+    void prune(qint64 msNow)
+    {
+        for (auto it = entries.begin(); it != entries.end();) {
+            if (expired(*it, msNow))
+                it = entries.erase(it);
+            else
+                ++it;
+        }
+        // Many addresses failing at once (a spread-out attack): the oldest go first,
+        // so the table stays bounded.
+        while (entries.size() >= policy.maxAddresses && !entries.isEmpty()) {
+            auto oldest = entries.begin();
+            for (auto it = entries.begin(); it != entries.end(); ++it) {
+                if (it->last < oldest->last)
+                    oldest = it;
+            }
+            entries.erase(oldest);
+        }
+    }
+};
+
+AuthThrottle::AuthThrottle()
+    : AuthThrottle(Policy())
+{
+}
+
+AuthThrottle::AuthThrottle(Policy policy)
+    : d(std::make_shared<Private>())
+{
+    policy.freeFailures = std::max(0, policy.freeFailures);
+    policy.firstDelayMs = std::max(0, policy.firstDelayMs);
+    policy.maxDelayMs = std::max(policy.firstDelayMs, policy.maxDelayMs);
+    policy.disconnectAt = std::max(1, policy.disconnectAt);
+    policy.maxAddresses = std::max(1, policy.maxAddresses);
+    d->policy = policy;
+}
+
+AuthThrottle::Verdict AuthThrottle::failed(const QString &address, qint64 msNow)
+{
+    QMutexLocker lock(&d->mutex);
+    auto it = d->entries.find(address);
+    if (it != d->entries.end() && d->expired(*it, msNow)) {
+        d->entries.erase(it);
+        it = d->entries.end();
+    }
+    if (it == d->entries.end()) {
+        d->prune(msNow);
+        it = d->entries.insert(address, {});
+    }
+    it->failures = it->failures < std::numeric_limits<int>::max() ? it->failures + 1 : it->failures;
+    it->last = msNow;
+
+    const Policy &p = d->policy;
+    Verdict v;
+    v.failures = it->failures;
+    v.disconnect = v.failures >= p.disconnectAt;
+    if (v.failures > p.freeFailures) {
+        // firstDelayMs, then doubling up to maxDelayMs.
+        qint64 ms = p.firstDelayMs;
+        for (int i = p.freeFailures + 1; i < v.failures && ms < p.maxDelayMs; ++i)
+            ms *= 2;
+        v.delayMs = int(std::min<qint64>(ms, p.maxDelayMs));
+    }
+    return v;
+}
+
+int AuthThrottle::failures(const QString &address, qint64 msNow) const
+{
+    QMutexLocker lock(&d->mutex);
+    const auto it = d->entries.constFind(address);
+    return it == d->entries.cend() || d->expired(*it, msNow) ? 0 : it->failures;
+}
+
+AuthThrottle::Policy AuthThrottle::policy() const
+{
+    return d->policy;
 }
 
 // ================================================================ ServerSession
@@ -255,6 +352,7 @@ struct ServerSession::Private
 {
     ServerConfig config;
     std::shared_ptr<FaultState> faults;
+    std::shared_ptr<AuthThrottle> authThrottle;
     std::function<quint64()> random;
     QList<ServerAction> actions;
 
@@ -267,6 +365,7 @@ struct ServerSession::Private
     bool refuseAll = false;    // a greeting fault refused service (RFC 5321 3.1)
     bool discardingLine = false;
     qint64 now = 0;
+    quint64 progress = 0;      // see ServerSession::progress()
 
     // AUTH
     bool authenticated = false;
@@ -538,6 +637,7 @@ struct ServerSession::Private
             }
             pos += lf + 1;
             discardingLine = false;
+            ++progress;
             lineTooLong();
             return true;
         }
@@ -552,6 +652,7 @@ struct ServerSession::Private
         }
         QByteArrayView line = rest.first(lf);
         pos += lf + 1;
+        ++progress;
         // RFC 5321 2.3.8 wants CRLF; a bare LF ends a command line too (be
         // liberal in what is accepted: the command stream has no smuggling risk,
         // unlike the end of DATA).
@@ -579,6 +680,14 @@ struct ServerSession::Private
     }
 
     bool processData()
+    {
+        const qsizetype start = pos;
+        const bool any = processDataLines();
+        progress += quint64(pos - start);
+        return any;
+    }
+
+    bool processDataLines()
     {
         bool any = false;
         while (mode == Mode::Data) {
@@ -632,6 +741,7 @@ struct ServerSession::Private
         if (take > 0 && !bdatDiscard)
             appendData(rest.first(take));
         pos += take;
+        progress += quint64(take);
         bdatRemaining -= take;
         if (bdatRemaining > 0)
             return false;
@@ -948,6 +1058,19 @@ struct ServerSession::Private
     void finishAuth(const QByteArray &user, bool ok)
     {
         if (!ok) {
+            // The throttle decides (see AuthThrottle): a delay before the answer
+            // holds up the commands pipelined after it too, as the server runs
+            // the actions in order.
+            const AuthThrottle::Verdict v = authThrottle->failed(config.clientAddress, now);
+            if (v.delayMs > 0)
+                delay(v.delayMs);
+            if (v.disconnect) {
+                // RFC 5321 3.8: 421 answers the command and closes; RFC 3463 4.7.0:
+                // a security policy reason, temporary.
+                write("421 4.7.0 " + config.hostname + " Too many failed authentication attempts, closing connection");
+                close();
+                return;
+            }
             write("535 5.7.8 Authentication credentials invalid"); // RFC 4954 6
             return;
         }
@@ -1210,11 +1333,13 @@ struct ServerSession::Private
     std::function<quint64()> randomSource = [] { return QRandomGenerator::system()->generate64(); };
 };
 
-ServerSession::ServerSession(ServerConfig config, std::shared_ptr<FaultState> faults)
+ServerSession::ServerSession(ServerConfig config, std::shared_ptr<FaultState> faults,
+                             std::shared_ptr<AuthThrottle> authThrottle)
     : d(std::make_unique<Private>())
 {
     d->config = std::move(config);
     d->faults = faults ? std::move(faults) : std::make_shared<FaultState>();
+    d->authThrottle = authThrottle ? std::move(authThrottle) : std::make_shared<AuthThrottle>();
     if (d->config.maxLineLength < 512)
         d->config.maxLineLength = 512; // RFC 5321 4.5.3.1.4: the minimum
 }
@@ -1333,6 +1458,11 @@ void ServerSession::setRandomSource(std::function<quint64()> source)
 QList<ServerAction> ServerSession::takeActions()
 {
     return std::exchange(d->actions, {});
+}
+
+quint64 ServerSession::progress() const
+{
+    return d->progress;
 }
 
 bool ServerSession::isClosed() const

@@ -32,6 +32,53 @@ struct ServerConfig
     QString password;
     bool allowPlaintextAuth = false;
     int maxLineLength = 4096;    // a longer command line gets 500 (RFC 5321 4.5.3.1.4: 512 minimum)
+    QString clientAddress;       // the client's IP address: the key of the AUTH throttle
+};
+
+// Failed AUTH attempts per client address, shared by every session of one server
+// (like FaultState): the first few failures are answered at once, then each 535
+// waits longer (a tarpit), and from disconnectAt on a failure is answered with 421
+// and the connection closes (RFC 4954 6 leaves the policy to the server; 421 per
+// RFC 5321 3.8, 4.7.0 a security policy reason per RFC 3463).
+//
+// Why per address and not per connection: a count kept by the connection is reset
+// by reconnecting, which costs a client one TCP handshake, so it would throttle
+// nothing. Keyed by the address, the count survives reconnects and parallel
+// connections share it. It is forgotten after `windowMs` without a failure, so a
+// client that mistyped a password is not locked out for long. A success does not
+// reset it: on loopback every local process has the same address, and one
+// process's good login must not clear another's failures.
+class AuthThrottle
+{
+public:
+    struct Policy
+    {
+        int freeFailures = 3;              // answered without delay
+        int firstDelayMs = 250;            // the next failure waits this long, each later one twice as long
+        int maxDelayMs = 4000;
+        int disconnectAt = 7;              // this failure and every later one: 421 and close
+        qint64 windowMs = 10 * 60 * 1000;  // the count restarts after this long without a failure
+        int maxAddresses = 4096;           // addresses remembered (the oldest are forgotten first)
+    };
+    struct Verdict
+    {
+        int failures = 0;        // of this address in the window, this one included
+        int delayMs = 0;         // wait this long before answering
+        bool disconnect = false; // answer 421 and close instead of 535
+    };
+
+    AuthThrottle();
+    explicit AuthThrottle(Policy policy);
+    // Counts a failed attempt from `address` at msNow (a monotonic clock in ms,
+    // given by the server) and says how to answer it. Thread-safe.
+    [[nodiscard]] Verdict failed(const QString &address, qint64 msNow);
+    // Failures of `address` still counted at msNow.
+    [[nodiscard]] int failures(const QString &address, qint64 msNow) const;
+    [[nodiscard]] Policy policy() const;
+
+private:
+    struct Private;
+    std::shared_ptr<Private> d;
 };
 
 // What the message store can take, as the session needs it for its replies.
@@ -89,7 +136,10 @@ struct ServerAction
 class ServerSession
 {
 public:
-    ServerSession(ServerConfig config, std::shared_ptr<FaultState> faults);
+    // `authThrottle` is shared by the sessions of one server; without one, the
+    // session counts its own failures (as one address).
+    ServerSession(ServerConfig config, std::shared_ptr<FaultState> faults,
+                  std::shared_ptr<AuthThrottle> authThrottle = nullptr);
     ~ServerSession();
 
     // The greeting (220, or a greeting fault).
@@ -120,6 +170,10 @@ public:
     void setRandomSource(std::function<quint64()> source);
 
     [[nodiscard]] QList<ServerAction> takeActions();
+    // Complete command lines, AUTH responses and message bytes taken so far. The
+    // capture server's idle timer restarts only when this changes: a partial line
+    // trickled one byte at a time is not activity (RFC 5321 4.5.3.2.7).
+    [[nodiscard]] quint64 progress() const;
     [[nodiscard]] bool isClosed() const;
     [[nodiscard]] bool isEncrypted() const;
 

@@ -254,9 +254,13 @@ void Session::receive(QByteArrayView data)
         if (status == ReplyParser::Status::NeedMore)
             return;
         if (status == ReplyParser::Status::Error) {
-            SmtpError e = SmtpError::make(SmtpError::Category::Protocol, QStringLiteral("SMTP-PROTOCOL-ERROR"),
-                                          m_pending.empty() ? stateName(m_state)
-                                                            : QString::fromLatin1(m_pending.front().verb),
+            // While the message data goes out nothing waits for a reply: the step
+            // is DATA, as for the other failures during the transfer (security
+            // catalogue I.81: junk while uploading).
+            const QString step = !m_pending.empty() ? QString::fromLatin1(m_pending.front().verb)
+                : m_bodyTxn >= 0                    ? QStringLiteral("DATA")
+                                                    : stateName(m_state);
+            SmtpError e = SmtpError::make(SmtpError::Category::Protocol, QStringLiteral("SMTP-PROTOCOL-ERROR"), step,
                                           QStringLiteral("malformed reply from the server: %1").arg(error.message));
             e.serverText = error.line;
             fail(std::move(e));

@@ -16,10 +16,17 @@
 //   - message data only between MessageBegin and MessageEnd/MessageAbort, never
 //     more than the size limit when one is set;
 //   - no action after Close;
-//   - no action list grows without bound for a bounded input.
+//   - no action list grows without bound for a bounded input;
+//   - replies are at most 64 bytes per input byte (plus 1 KiB): the capture
+//     server bounds its memory by feeding the session small chunks and relies on
+//     this (an empty line's 47-byte 500 is the largest ratio);
+//   - failed AUTH follows the AuthThrottle policy: the n-th failure in the window
+//     comes right after a Delay of the policy's length when it has one, and is a
+//     535 before disconnectAt, then a 421 followed by Close.
 
 #include "capture/serversession.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 
@@ -89,28 +96,80 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (config & 128)
         faults.append(*Capture::Fault::parse(QStringLiteral("data:delay=30000"), &error));
 
-    Capture::ServerSession session(sc, std::make_shared<Capture::FaultState>(faults));
+    const Capture::AuthThrottle::Policy policy;
+    Capture::ServerSession session(sc, std::make_shared<Capture::FaultState>(faults),
+                                   std::make_shared<Capture::AuthThrottle>(policy));
     session.setRandomSource([] { return quint64(42); });
     bool closed = false;
     bool inMessage = false;
     qint64 messageBytes = 0;
     bool storePending = false;
     qint64 now = 0;
+    qint64 received = 0;
+    qint64 written = 0;
+    // The AUTH throttle as the policy describes it, for this one client.
+    int authFailures = 0;
+    qint64 lastFailure = 0;
+    bool closeExpected = false;
+
+    auto expectedDelay = [&](int failures) {
+        if (failures <= policy.freeFailures)
+            return 0;
+        qint64 ms = policy.firstDelayMs;
+        for (int i = policy.freeFailures + 1; i < failures && ms < policy.maxDelayMs; ++i)
+            ms *= 2;
+        return int(std::min<qint64>(ms, policy.maxDelayMs));
+    };
+    // Each AUTH failure in a Write: its place, its delay, its code.
+    auto checkAuthFailures = [&](const QList<Capture::ServerAction> &actions, qsizetype index) {
+        const QByteArray &bytes = actions[index].bytes;
+        qsizetype start = 0;
+        while (start < bytes.size()) {
+            const qsizetype end = bytes.indexOf("\r\n", start);
+            const QByteArray line = bytes.mid(start, end - start);
+            const bool refused = line.startsWith("535 ");
+            const bool throttled = line.startsWith("421 4.7.0 ") && line.contains("failed authentication");
+            if (refused || throttled) {
+                if (authFailures > 0 && now - lastFailure >= policy.windowMs)
+                    authFailures = 0;
+                ++authFailures;
+                lastFailure = now;
+                const int delay = expectedDelay(authFailures);
+                if (delay > 0
+                    && (start != 0 || index == 0 || actions[index - 1].kind != Capture::ServerAction::Kind::Delay
+                        || actions[index - 1].ms != delay))
+                    failInvariant("an AUTH failure without the throttle's delay before it");
+                if (throttled != (authFailures >= policy.disconnectAt))
+                    failInvariant("an AUTH failure answered 535 or 421 against the throttle's policy");
+                if (throttled)
+                    closeExpected = true;
+            }
+            start = end + 2;
+        }
+    };
 
     auto drain = [&] {
         const QList<Capture::ServerAction> actions = session.takeActions();
         if (actions.size() > 100000)
             failInvariant("an action list without bound");
-        for (const Capture::ServerAction &a : actions) {
+        for (qsizetype i = 0; i < actions.size(); ++i) {
+            const Capture::ServerAction &a = actions[i];
             using K = Capture::ServerAction::Kind;
             if (closed)
                 failInvariant("an action after Close");
+            if (closeExpected && a.kind != K::Close)
+                failInvariant("the throttle's 421 not followed by Close");
             switch (a.kind) {
             case K::Write:
                 checkReplies(a.bytes);
+                checkAuthFailures(actions, i);
+                written += a.bytes.size();
+                if (written > 64 * received + 1024)
+                    failInvariant("more than 64 bytes of replies per input byte");
                 break;
             case K::Close:
                 closed = true;
+                closeExpected = false;
                 break;
             case K::MessageBegin:
                 if (inMessage)
@@ -149,7 +208,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (qsizetype at = 0; at < input.size() && !closed; at += chunk) {
         now += 1000;
         session.setNow(now);
-        session.receive(input.sliced(at, std::min(chunk, input.size() - at)));
+        const QByteArrayView part = input.sliced(at, std::min(chunk, input.size() - at));
+        received += part.size();
+        session.receive(part);
         drain();
         if (storePending) {
             storePending = false;

@@ -33,6 +33,8 @@ layer untouched, and a scenario decides exactly which bytes go out in which writ
         still in flight are not seen.
   {"conn": n, "event": "plain-after-starttls", "bytes": "..."}  the first bytes after
         the STARTTLS reply are not a TLS record (RFC 3207 4: the client must start TLS)
+  {"conn": n, "event": "flood", "at": VERB, "bytes": n, "ended": "client"|"cap"}  how much
+        a flood scenario wrote before the client went away (or the cap was reached)
   {"conn": n, "event": "close", "by": "client"|"server"|"timeout"|"error"[, "error"]}
 
 Baseline (scenario "ok"): greeting "220 smtp.test ESMTP", EHLO (PIPELINING, SIZE,
@@ -80,13 +82,19 @@ Scenarios (several may be given; later ones win on conflicts):
   max-rcpt=N              452 4.5.3 for every recipient after the N-th (G.61)
   reject-during-data=N    after N bytes of DATA, "552 5.3.4" and stop reading (F.58)
   idle-421=SECONDS        "421 4.4.2 Idle timeout" and close when no command comes (F.59)
+  flood-at=VERB           answer that step with "250-" lines at full speed that never end,
+                          until the client closes or flood_cap bytes are written (I.81)
+  junk-during-data        after the 354, write "250-" lines at full speed while reading the
+                          message, until the client closes or flood_cap (I.81; plaintext only)
 
 Options (--option KEY=VALUE): hostname (smtp.test), user, password, size (10485760;
 "none" to omit SIZE), pipelining=0, auth (mechanisms, default "PLAIN LOGIN"),
 auth_plain=1 (AUTH before TLS), chunking=1, smtputf8=1, dsn=1, enhanced=1, ext=LINE
 (repeatable extra EHLO line), chunk=N and chunk_delay=S (write every reply N bytes at a
 time, default delay 0.05 s: fragmented replies, E.48), record_data=1, tls_min/tls_max
-(1.0 1.1 1.2 1.3), close_mid_data=N, idle_timeout=S (default 600), max_line=N (16384).
+(1.0 1.1 1.2 1.3), close_mid_data=N, idle_timeout=S (default 600), max_line=N (16384),
+flood_cap=BYTES (268435456: a flood stops there, so a client that buffers without bound
+fails its test instead of filling the memory).
 The letters in parentheses refer to security-catalogue.md.
 """
 
@@ -221,6 +229,8 @@ class Config:
         self.record_data = False
         self.tls_min = None
         self.tls_max = None
+        self.junk_during_data = False
+        self.flood_cap = 256 * 1024 * 1024
 
     # --- scenarios --------------------------------------------------------------------
 
@@ -312,6 +322,10 @@ class Config:
             self.reject_during_data = int(need_value())
         elif name == "idle-421":
             self.idle_421 = float(need_value())
+        elif name == "flood-at":
+            self.hook(need_value(), action=("flood",))
+        elif name == "junk-during-data":
+            self.junk_during_data = True
         else:
             raise UsageError(f"unknown scenario {spec!r}")
 
@@ -353,6 +367,8 @@ class Config:
             self.idle_timeout = float(value)
         elif key == "max_line":
             self.max_line = int(value)
+        elif key == "flood_cap":
+            self.flood_cap = int(value)
         else:
             raise UsageError(f"unknown option {key!r}")
 
@@ -577,7 +593,41 @@ class Session:
         if action[0] == "silent":
             self.silent = True
             return False
+        if action[0] == "flood":
+            self.flood(verb)
         return action  # ("reply", bytes, close_after)
+
+    @staticmethod
+    def flood_block(start):
+        """About 64 KiB of numbered "250-" continuation lines (a reply that never ends)."""
+        return b"".join(b"250-FLOOD %010d xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n" % i
+                        for i in range(start, start + 1024))
+
+    def flood(self, verb):
+        """Write a reply that never ends, at full speed, until the client goes away or
+        flood_cap is reached (I.81); then the connection is closed."""
+        written, i, ended = 0, 0, "cap"
+        try:
+            while written < self.cfg.flood_cap:
+                block = self.flood_block(i)
+                self.write_raw_quiet(block)
+                written += len(block)
+                i += 1024
+        except (OSError, ssl.SSLError):
+            ended = "client"
+        self.event("flood", at=verb, bytes=written, ended=ended)
+        raise ServerClose()
+
+    def write_raw_quiet(self, data):
+        """write_raw without the log line (a flood would fill the log)."""
+        if self.tls:
+            view = memoryview(data)
+            while view:
+                n = self.tls.write(view)
+                view = view[n:]
+            self._flush_tls()
+        else:
+            self.sock.sendall(data)
 
     def answer(self, default, custom):
         """Send the normal reply or the scenario's; return the code that was sent (0 when
@@ -917,8 +967,31 @@ class Session:
                 return
         if self.answer(b"354 End data with <CR><LF>.<CR><LF>", custom) != 354:
             return
+        if self.cfg.junk_during_data:
+            self.junk_while_reading()
         raw, content, bare_lf, bare_cr = self.receive_data()
         self.end_of_data(raw, content, bare_lf, bare_cr)
+
+    def junk_while_reading(self):
+        """Junk replies at full speed from a second thread while this one reads the
+        message (I.81): the client must notice them while it uploads and stop. Plaintext
+        only: an ssl.SSLObject must not be used from two threads."""
+        if self.tls:
+            raise UsageError("junk-during-data needs a plaintext session")
+
+        def writer():
+            written, i, ended = 0, 0, "cap"
+            try:
+                while written < self.cfg.flood_cap:
+                    block = self.flood_block(i)
+                    self.sock.sendall(block)
+                    written += len(block)
+                    i += 1024
+            except OSError:
+                ended = "client"
+            self.event("flood", at="DATA", bytes=written, ended=ended)
+
+        threading.Thread(target=writer, daemon=True).start()
 
     def receive_data(self):
         """Read the message up to CRLF.CRLF (RFC 5321 4.1.1.4), undoing dot-stuffing

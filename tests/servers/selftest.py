@@ -455,6 +455,56 @@ class HostileTest(unittest.TestCase):
         ehlo = c.cmd("EHLO localhost", timeout=30)
         self.assertEqual(sum(1 for l in ehlo if l.startswith(b"250-X-CAP-")), 200000)
 
+    def test_flood_at_ehlo(self):
+        # Lines that never end, until the client goes; then the record says how much.
+        s = self.server("flood-at=EHLO", options=["flood_cap=4194304"])
+        c = self.client(s)
+        c.reply()
+        c.send(b"EHLO localhost\r\n")
+        while len(c.buf) < 512 * 1024:
+            c.fill()
+        self.assertTrue(c.buf.startswith(b"250-FLOOD 0000000000 "))
+        self.assertNotIn(b"\r\n250 ", c.buf)
+        c.sock.close()
+        deadline = time.monotonic() + TIMEOUT
+        while not s.events("flood") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        flood = s.events("flood")
+        self.assertEqual(len(flood), 1)
+        self.assertEqual((flood[0]["at"], flood[0]["ended"]), ("EHLO", "client"))
+        self.assertGreaterEqual(flood[0]["bytes"], 512 * 1024)
+
+    def test_flood_cap(self):
+        s = self.server("flood-at=MAIL", options=["flood_cap=100000"])
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        c.send(b"MAIL FROM:<a@x.test>\r\n")
+        with self.assertRaises(EOFError):
+            while True:
+                c.fill()
+        self.assertGreaterEqual(len(c.buf), 100000)
+        self.assertEqual(s.events("flood")[0]["ended"], "cap")
+
+    def test_junk_during_data(self):
+        s = self.server("junk-during-data", options=["flood_cap=2097152"])
+        c = self.client(s)
+        c.reply()
+        c.cmd("EHLO localhost")
+        c.send(b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n")
+        self.assertEqual([c.code() for _ in range(3)], [250, 250, 354])
+        # The junk comes while the message is still being sent; the message is
+        # read all the same.
+        c.send(b"Subject: x\r\n\r\n" + b"y" * 1000 + b"\r\n")
+        while len(c.buf) < 1024 * 1024:
+            c.fill()
+        self.assertTrue(c.buf.startswith(b"250-FLOOD "))
+        c.sock.close()
+        deadline = time.monotonic() + TIMEOUT
+        while not s.events("flood") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(s.events("flood")[0]["at"], "DATA")
+
     def test_early_data(self):
         s = self.server("early-data")
         c = self.client(s)

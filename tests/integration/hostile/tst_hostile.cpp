@@ -8,6 +8,7 @@
 #include "testservers.h"
 
 #include <QCryptographicHash>
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QJsonObject>
 #include <QTest>
@@ -103,6 +104,8 @@ private Q_SLOTS:
     void earlyRejectDuringData();
     void serviceClosing421_data();
     void serviceClosing421();
+    void floodsEndInAnAbort_data();
+    void floodsEndInAnAbort();
     void authAbuse_data();
     void authAbuse();
     void noCredentialsWithoutTls();
@@ -361,6 +364,55 @@ void TestHostile::serviceClosing421()
     QCOMPARE(e.step, step);
     QVERIFY(!server.received(QStringLiteral("RSET")));
     QVERIFY(!server.received(QStringLiteral("QUIT")));
+}
+
+void TestHostile::floodsEndInAnAbort_data()
+{
+    QTest::addColumn<QString>("scenario");
+    QTest::addColumn<QString>("step");
+    QTest::addRow("endless-EHLO-reply") << "flood-at=EHLO" << "EHLO";
+    QTest::addRow("endless-MAIL-reply") << "flood-at=MAIL" << "MAIL FROM";
+    QTest::addRow("junk-while-uploading") << "junk-during-data" << "DATA";
+}
+
+void TestHostile::floodsEndInAnAbort()
+{
+    // Security catalogue I.81 (and E.44/E.45 without an end): a server that
+    // writes "250-" lines at full speed for ever, at a command or while the
+    // client uploads, must meet bounded buffers (the reply parser's line, size
+    // and line-count limits) and then an abort, not a client that reads on until
+    // memory or the read timeout runs out. The server stops at flood_cap
+    // (256 MiB) and records how much it wrote before the client went away.
+    QFETCH(QString, scenario);
+    QFETCH(QString, step);
+    START_SERVER(server, {scenario}, QString());
+    Setup s;
+    s.tlsMode = QStringLiteral("never");
+    s.readTimeoutMs = 20000; // only the limits can end this early
+    auto c = clientFor(server, s);
+    QByteArray big = "Subject: big\r\n\r\n";
+    while (big.size() < 8 * 1024 * 1024) // under the server's SIZE 10485760
+        big += "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n";
+    QElapsedTimer timer;
+    timer.start();
+    const SmtpError e = trySend(*c, scenario == u"junk-during-data" ? big : smallMessage());
+    const qint64 took = timer.elapsed();
+    QVERIFY2(e.isError(), "must fail");
+    QCOMPARE(e.category, SmtpError::Category::Protocol);
+    QCOMPARE(e.step, step);
+    QVERIFY2(e.message.contains(QStringLiteral("malformed reply")), qPrintable(e.toString()));
+    QVERIFY2(took < 10000, qPrintable(QStringLiteral("took %1 ms").arg(took)));
+    QDeadlineTimer deadline(10000);
+    while (server.events(QStringLiteral("flood")).isEmpty() && !deadline.hasExpired())
+        QTest::qWait(20);
+    const QList<QJsonObject> flood = server.events(QStringLiteral("flood"));
+    QVERIFY2(!flood.isEmpty(), "the server recorded no flood");
+    const qint64 written = qint64(flood.first().value(QStringLiteral("bytes")).toDouble());
+    qInfo("the server wrote %lld bytes before the client aborted", written);
+    QCOMPARE(flood.first().value(QStringLiteral("ended")).toString(), QStringLiteral("client"));
+    // The parser stops at 1 MiB of one reply; the rest is what the kernel's
+    // socket buffers on both sides held.
+    QVERIFY2(written < 64 * 1024 * 1024, qPrintable(QString::number(written)));
 }
 
 void TestHostile::authAbuse_data()

@@ -72,6 +72,10 @@ private Q_SLOTS:
     void largeMessageInChunks_data();
     void largeMessageInChunks();
     void faultCountersSharedBetweenSessions();
+    void authThrottleSharedByAddress();
+    void authThrottleForgetsAfterTheWindow();
+    void authThrottleTableIsBounded();
+    void progressCountsCompleteCommandsAndData();
 };
 
 void tst_ServerSession::transcript_data()
@@ -594,6 +598,45 @@ void tst_ServerSession::transcript_data()
         C: YWxpY2U=
         S: 334 UGFzc3dvcmQ6
         C: czNjcmV0
+        S: 235 2.7.0 Authentication successful
+        A: Authenticated alice
+    )"));
+
+    // AUTH throttle (AuthThrottle's default policy): 3 failures answered at once,
+    // then 250, 500, 1000 ms before the 535, and the 7th failure gets 421 after
+    // 2000 ms and the close (RFC 5321 3.8, RFC 3463 4.7.0).
+    const QString wrongPlain = QStringLiteral("C: AUTH PLAIN AGFsaWNlAHdyb25n\n");
+    const QString refused = QStringLiteral("S: 535 5.7.8 Authentication credentials invalid\n");
+    const QString tooMany = QStringLiteral(
+        "S: 421 4.7.0 smtpscope.capture Too many failed authentication attempts, closing connection\nA: Close\n");
+    row("AUTH failures: a growing delay, then 421 and the close", tlsUser, none,
+        tlsOpening + wrongPlain + refused + wrongPlain + refused + wrongPlain + refused
+            + wrongPlain + QStringLiteral("A: Delay 250\n") + refused
+            + wrongPlain + QStringLiteral("A: Delay 500\n") + refused
+            + wrongPlain + QStringLiteral("A: Delay 1000\n") + refused
+            + wrongPlain + QStringLiteral("A: Delay 2000\n") + tooMany
+            + QStringLiteral("! expect closed=1\n"));
+    // Pipelined (RFC 2920): the whole batch in one chunk gets the same answers, and
+    // nothing after the 421 is answered.
+    row("AUTH failures pipelined: the same delays, nothing answered after the 421", tlsUser, none,
+        tlsOpening + wrongPlain.repeated(8) + QStringLiteral("C: NOOP\n") + refused.repeated(3)
+            + QStringLiteral("A: Delay 250\n") + refused + QStringLiteral("A: Delay 500\n") + refused
+            + QStringLiteral("A: Delay 1000\n") + refused + QStringLiteral("A: Delay 2000\n") + tooMany
+            + QStringLiteral("! expect closed=1\n"));
+    // Every mechanism's failure counts; a success in between does not reset.
+    row("AUTH failures of LOGIN and CRAM-MD5 count too; a success does not reset", tlsUser, none,
+        tlsOpening + QStringLiteral(R"(
+        C: AUTH LOGIN YWxpY2U=
+        S: 334 UGFzc3dvcmQ6
+        C: d3Jvbmc=
+        S: 535 5.7.8 Authentication credentials invalid
+        C: AUTH PLAIN AGFsaWNlAHdyb25n
+        S: 535 5.7.8 Authentication credentials invalid
+        C: AUTH LOGIN YWxpY2U=
+        S: 334 UGFzc3dvcmQ6
+        C: d3Jvbmc=
+        S: 535 5.7.8 Authentication credentials invalid
+        C: AUTH PLAIN AGFsaWNlAHMzY3JldA==
         S: 235 2.7.0 Authentication successful
         A: Authenticated alice
     )"));
@@ -1129,6 +1172,130 @@ void tst_ServerSession::faultCountersSharedBetweenSessions()
     two.receive("RSET\r\n");
     (void)two.takeActions();
     QCOMPARE(mailReply(two), QByteArray("250 2.1.0 Ok\r\n"));
+}
+
+namespace {
+
+// A session over TLS with AUTH for alice, from `address`, greeted.
+std::unique_ptr<ServerSession> authSession(const std::shared_ptr<Capture::AuthThrottle> &throttle,
+                                           const QString &address)
+{
+    ServerConfig config;
+    config.implicitTls = true;
+    config.user = QStringLiteral("alice");
+    config.password = QStringLiteral("s3cret");
+    config.clientAddress = address;
+    auto s = std::make_unique<ServerSession>(config, nullptr, throttle);
+    s->start();
+    s->receive("EHLO c.test\r\n");
+    (void)s->takeActions();
+    return s;
+}
+
+// One wrong AUTH PLAIN at `now`: the delay before the answer (0: none) and the
+// answer's code.
+std::pair<int, int> failOnce(ServerSession &s, qint64 now)
+{
+    s.setNow(now);
+    s.receive("AUTH PLAIN AGFsaWNlAHdyb25n\r\n");
+    int delay = 0;
+    int code = 0;
+    for (const ServerAction &a : s.takeActions()) {
+        if (a.kind == ServerAction::Kind::Delay)
+            delay += a.ms;
+        else if (a.kind == ServerAction::Kind::Write)
+            code = a.bytes.left(3).toInt();
+    }
+    return {delay, code};
+}
+
+} // namespace
+
+// Reconnecting must not reset the count: sessions from one address share it,
+// another address has its own.
+void tst_ServerSession::authThrottleSharedByAddress()
+{
+    auto throttle = std::make_shared<Capture::AuthThrottle>();
+    auto first = authSession(throttle, QStringLiteral("192.0.2.1"));
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(failOnce(*first, 1000), std::make_pair(0, 535));
+    QCOMPARE(failOnce(*first, 1000), std::make_pair(250, 535));
+    auto second = authSession(throttle, QStringLiteral("192.0.2.1"));
+    QCOMPARE(failOnce(*second, 2000), std::make_pair(500, 535));
+    auto other = authSession(throttle, QStringLiteral("192.0.2.2"));
+    QCOMPARE(failOnce(*other, 2000), std::make_pair(0, 535));
+    QCOMPARE(failOnce(*second, 3000), std::make_pair(1000, 535));
+    QCOMPARE(failOnce(*second, 4000), std::make_pair(2000, 421));
+    QVERIFY(second->isClosed());
+    // A new connection from that address: its first failure closes it too, after
+    // the longest delay.
+    auto third = authSession(throttle, QStringLiteral("192.0.2.1"));
+    QCOMPARE(failOnce(*third, 5000), std::make_pair(4000, 421));
+    QVERIFY(third->isClosed());
+    QCOMPARE(throttle->failures(QStringLiteral("192.0.2.1"), 5000), 8);
+    // A right password still works from there (the throttle delays failures; it
+    // is not a lockout).
+    auto fourth = authSession(throttle, QStringLiteral("192.0.2.1"));
+    fourth->receive("AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n");
+    const QList<ServerAction> actions = fourth->takeActions();
+    QVERIFY(!actions.isEmpty());
+    QCOMPARE(actions.first().bytes, QByteArray("235 2.7.0 Authentication successful\r\n"));
+}
+
+void tst_ServerSession::authThrottleForgetsAfterTheWindow()
+{
+    Capture::AuthThrottle::Policy policy;
+    policy.windowMs = 60000;
+    auto throttle = std::make_shared<Capture::AuthThrottle>(policy);
+    auto s = authSession(throttle, QStringLiteral("192.0.2.7"));
+    for (int i = 0; i < 4; ++i)
+        (void)failOnce(*s, 1000 + i * 59000); // each within the window of the one before
+    QCOMPARE(throttle->failures(QStringLiteral("192.0.2.7"), 178000), 4);
+    // A whole window without a failure: the count starts over.
+    QCOMPARE(throttle->failures(QStringLiteral("192.0.2.7"), 178000 + 60000), 0);
+    QCOMPARE(failOnce(*s, 178000 + 60000), std::make_pair(0, 535));
+    QCOMPARE(throttle->failures(QStringLiteral("192.0.2.7"), 178000 + 60000), 1);
+}
+
+void tst_ServerSession::authThrottleTableIsBounded()
+{
+    Capture::AuthThrottle::Policy policy;
+    policy.maxAddresses = 3;
+    Capture::AuthThrottle throttle(policy);
+    for (int i = 0; i < 5; ++i)
+        (void)throttle.failed(QStringLiteral("192.0.2.%1").arg(i), 1000 + i);
+    // The oldest addresses went first; the newest are remembered.
+    QCOMPARE(throttle.failures(QStringLiteral("192.0.2.0"), 2000), 0);
+    QCOMPARE(throttle.failures(QStringLiteral("192.0.2.1"), 2000), 0);
+    QCOMPARE(throttle.failures(QStringLiteral("192.0.2.4"), 2000), 1);
+}
+
+// The capture server's idle timer restarts on progress(): a command trickled one
+// byte at a time is not progress until its line is complete; message data is.
+void tst_ServerSession::progressCountsCompleteCommandsAndData()
+{
+    ServerSession s{ServerConfig(), nullptr};
+    s.start();
+    const quint64 start = s.progress();
+    for (const char *part : {"N", "O", "O"}) {
+        s.receive(part);
+        QCOMPARE(s.progress(), start);
+    }
+    s.receive("P\r\n");
+    QVERIFY(s.progress() > start);
+    s.receive("EHLO c.test\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n");
+    const quint64 inData = s.progress();
+    s.receive("x");
+    QVERIFY(s.progress() > inData);
+    // An over-long line being discarded is not progress either, until it ends.
+    ServerSession t{ServerConfig(), nullptr};
+    t.start();
+    t.receive(QByteArray(5000, 'a'));
+    const quint64 discarding = t.progress();
+    t.receive(QByteArray(100, 'a'));
+    QCOMPARE(t.progress(), discarding);
+    t.receive("\r\n");
+    QVERIFY(t.progress() > discarding);
 }
 
 QTEST_GUILESS_MAIN(tst_ServerSession)
