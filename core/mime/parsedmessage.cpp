@@ -262,7 +262,6 @@ private:
     HeaderBlock readHeaders()
     {
         HeaderBlock block;
-        int validFields = 0; // GMime's own count: well-formed names only
         enum class Current { Other, ContentType, Encoding } current = Current::Other;
         QByteArray value;
         auto finish = [&] {
@@ -291,19 +290,17 @@ private:
                     qsizetype i = 0;
                     while (i < line.length && isBlank(text[i]))
                         ++i;
-                    if (i < line.length && text[i] == ':') {
-                        ++validFields;
-                        if (!countField(&block))
-                            return block;
-                    }
+                    if (i < line.length && text[i] == ':' && !countField(&block))
+                        return block;
                 }
                 m_pos = line.next;
                 continue;
             }
             // GMime 3.2 ends a header block at a delimiter line of an open
-            // boundary too, once the block has a field (the part then has no
-            // content); before any field such a line is only skipped.
-            if (validFields > 0 && !m_bounds.isEmpty() && checkBoundary(line) != Found::None)
+            // boundary too (the part then has no content; GMime drops a part
+            // left with no field and no content, the scan counts it: an upper
+            // estimate).
+            if (!m_bounds.isEmpty() && checkBoundary(line) != Found::None)
                 break;
             finish();
             if (!countField(&block))
@@ -322,7 +319,6 @@ private:
                 ++i;
             }
             if (valid && i < line.length) {
-                ++validFields;
                 qsizetype nameEnd = i;
                 while (nameEnd > 0 && isBlank(text[nameEnd - 1]))
                     --nameEnd;

@@ -538,10 +538,11 @@ void TestParsedMessage::decodedSizeAndMemoryBounds()
 void TestParsedMessage::measureMatchesParse_data()
 {
     QTest::addColumn<QByteArray>("message");
-    // true: the scan may count more fields than the parts show (an embedded
-    // message's root shows the message's fields, not its Content-* ones; the
-    // scan counts malformed header lines as fields).
-    QTest::addColumn<bool>("fieldsEstimated");
+    // true: the scan may count more than the parts show: an embedded message's
+    // root shows the message's fields, not its Content-* ones; the scan counts
+    // malformed header lines as fields, and the parts GMime drops (a header
+    // block ended by a delimiter before any field).
+    QTest::addColumn<bool>("estimated");
     auto multipart = [](const QByteArray &contentTypeField, const QByteArray &body) {
         return "From: a@example.test\r\nSubject: s\r\nMIME-Version: 1.0\r\n" + contentTypeField + "\r\n\r\n" + body;
     };
@@ -595,6 +596,8 @@ void TestParsedMessage::measureMatchesParse_data()
         << multipart("Content-Type: multipart/mixed; boundary=b", "--b\r\njunk\r\n--b\r\n\r\nz\r\n--b--\r\n") << true;
     QTest::addRow("boundary with a colon")
         << multipart("Content-Type: multipart/mixed; boundary=\"a:b\"", "--a:b\r\nX: 1\r\n--a:b\r\n\r\nz\r\n--a:b--\r\n") << false;
+    QTest::addRow("malformed line, then a delimiter, in an embedded message's header block")
+        << multipart("Content-Type: multipart/digest; boundary=d", "--d\r\n\r\n-\r\n--d\r\n\x02") << true;
     QTest::addRow("folded line that looks like a delimiter")
         << multipart("Content-Type: multipart/mixed; boundary=b", "--b\r\nX: 1\r\n --b\r\n\r\nz\r\n--b--\r\n") << false;
     QTest::addRow("empty boundary")
@@ -610,14 +613,17 @@ void TestParsedMessage::measureMatchesParse()
     // header blocks the same fields (tests/fuzz/parsedmessage_fuzzer.cpp checks
     // "never fewer" on everything the fuzzer makes).
     QFETCH(QByteArray, message);
-    QFETCH(bool, fieldsEstimated);
+    QFETCH(bool, estimated);
     ParsedMessage m;
     QString error;
     QVERIFY2(m.parse(message, &error), qPrintable(error));
     const ParsedMessage::Complexity c = ParsedMessage::measure(message);
     QCOMPARE(c.limit, ParsedMessage::Limit::None);
-    QCOMPARE(c.parts, int(m.allParts().size()));
-    if (fieldsEstimated)
+    if (estimated)
+        QVERIFY2(c.parts >= int(m.allParts().size()), qPrintable(QStringLiteral("%1 < %2").arg(c.parts).arg(m.allParts().size())));
+    else
+        QCOMPARE(c.parts, int(m.allParts().size()));
+    if (estimated)
         QVERIFY2(c.fields >= fieldsInAll(m), qPrintable(QStringLiteral("%1 < %2").arg(c.fields).arg(fieldsInAll(m))));
     else
         QCOMPARE(c.fields, fieldsInAll(m));
