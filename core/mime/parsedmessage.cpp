@@ -196,6 +196,23 @@ private:
         return true;
     }
 
+    // A long line that holds a delimiter of an open boundary anywhere: GMime
+    // may see it differently (ParsedMessage::Limit::LineLength), so the scan
+    // stops there.
+    bool ambiguous(const Line &line)
+    {
+        if (line.length < ParsedMessage::LongLine || m_bounds.isEmpty())
+            return false;
+        const QByteArrayView text(m_data + line.start, line.length);
+        for (const QByteArray &dashBoundary : std::as_const(m_bounds)) {
+            if (text.indexOf(dashBoundary) >= 0) {
+                stop(Limit::LineLength);
+                return true;
+            }
+        }
+        return false;
+    }
+
     // check_boundary: every open boundary, innermost first; at each level the
     // close delimiter before the delimiter.
     [[nodiscard]] Found checkBoundary(const Line &line) const
@@ -234,6 +251,10 @@ private:
         Found found = Found::Eos;
         while (m_pos < m_size) {
             const Line line = lineAt(m_pos);
+            if (ambiguous(line)) {
+                found = Found::Eos;
+                break;
+            }
             found = checkBoundary(line);
             if (found != Found::None)
                 break;
@@ -275,6 +296,8 @@ private:
         };
         while (m_pos < m_size) {
             const Line line = lineAt(m_pos);
+            if (ambiguous(line))
+                return block;
             const char *text = m_data + line.start;
             if (line.length == 0 || (line.length == 1 && text[0] == '\r')) {
                 m_pos = line.next;
@@ -525,6 +548,10 @@ QString describe(Limit limit, const Limits &limits, const ParsedMessage::Complex
     case Limit::DecodedSize:
         return QStringLiteral("more than %1 MiB of decoded content and text (the limit on decoded size)")
             .arg(mib(limits.maxDecodedSize));
+    case Limit::LineLength:
+        return QStringLiteral("a line of %1 bytes or more holding a MIME delimiter, which cannot be read reliably "
+                              "(RFC 5322 2.1.1 allows 998)")
+            .arg(ParsedMessage::LongLine);
     case Limit::Memory:
         return QStringLiteral("the parse would need about %1 MiB, more than the %2 MiB allowed (the limit on memory)")
             .arg(mib(c.estimatedMemory))

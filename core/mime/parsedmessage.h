@@ -94,7 +94,14 @@ public:
         TooComplex, // over a structural bound: limitReached() says which
         NotAMessage // no header block could be read
     };
-    enum class Limit { None, InputSize, Depth, Parts, FieldsPerPart, Fields, DecodedSize, Memory };
+    // LineLength: a line of LongLine bytes or more that holds a delimiter of an
+    // open boundary. GMime reads such a line in pieces and may take a piece
+    // for a delimiter where the whole line is none (or the reverse), so the
+    // structure cannot be measured; RFC 5322 2.1.1 allows 998 characters a
+    // line and RFC 2046 5.1.1 keeps delimiters out of the content, so real mail
+    // never has one.
+    enum class Limit { None, InputSize, Depth, Parts, FieldsPerPart, Fields, DecodedSize, Memory, LineLength };
+    static constexpr qsizetype LongLine = 4000; // below GMime's 4 KiB read buffer
 
     // What measure() found. Counting stops at the first bound crossed (`limit`),
     // so the counts are then partial.

@@ -181,6 +181,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case ParsedMessage::Limit::Depth: crossed = all.depth > tiny.maxDepth; break;
         case ParsedMessage::Limit::Memory: crossed = all.estimatedMemory > tiny.maxMemory; break;
         case ParsedMessage::Limit::DecodedSize: crossed = 2 * all.leafBytes + 2 * all.textBytes > tiny.maxDecodedSize; break;
+        case ParsedMessage::Limit::LineLength: crossed = all.limit == ParsedMessage::Limit::LineLength; break;
         case ParsedMessage::Limit::InputSize:
         case ParsedMessage::Limit::None: break;
         }

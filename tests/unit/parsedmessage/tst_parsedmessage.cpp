@@ -108,6 +108,8 @@ private Q_SLOTS:
     void decodedSizeAndMemoryBounds();
     void measureMatchesParse_data();
     void measureMatchesParse();
+    void longLinesAroundDelimiters_data();
+    void longLinesAroundDelimiters();
 };
 
 void TestParsedMessage::structureOfTypicalMessage()
@@ -631,6 +633,47 @@ void TestParsedMessage::measureMatchesParse()
     for (const ParsedPart *part : m.allParts())
         deepest = std::max(deepest, part->depth);
     QCOMPARE(c.depth, deepest);
+}
+
+void TestParsedMessage::longLinesAroundDelimiters_data()
+{
+    // GMime reads a line in pieces of its 4 KiB buffer: a piece that starts
+    // with a delimiter counts as one, whatever the whole line says. Checked
+    // against GMime 3.2: "--d" + 5,000 spaces + "X" ends a part there, and so
+    // does "--d" after 4,048 other bytes on its line.
+    QTest::addColumn<QByteArray>("message");
+    QTest::addColumn<int>("parts"); // 0: refused (LineLength)
+    const QByteArray head = "From: a@example.test\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=d\r\n\r\n";
+    QTest::addRow("delimiter, white space, then text")
+        << head + "--d\r\n\r\none\r\n--d" + QByteArray(5000, ' ') + "X\r\n\r\ntwo\r\n--d--\r\n" << 0;
+    QTest::addRow("delimiter inside a long line")
+        << head + "--d\r\n\r\n" + QByteArray(4048, 'a') + "--d\r\n\r\nhidden\r\n--d--\r\n" << 0;
+    QTest::addRow("delimiter inside a long header line")
+        << head + "--d\r\nX-Long: " + QByteArray(4048, 'a') + "--d\r\n\r\nx\r\n--d--\r\n" << 0;
+    // Long lines without a delimiter are only long lines (an unwrapped base64
+    // attachment, a one-line HTML body).
+    QTest::addRow("long line, no delimiter")
+        << head + "--d\r\nContent-Type: text/html\r\n\r\n" + QByteArray(100000, 'h') + "\r\n--d\r\n\r\nx\r\n--d--\r\n" << 3;
+    QTest::addRow("long line before any boundary is open")
+        << "X-Long: " + QByteArray(5000, 'a') + "--d\r\nContent-Type: multipart/mixed; boundary=d\r\n\r\n--d\r\n\r\nx\r\n--d--\r\n" << 2;
+    QTest::addRow("short line with a delimiter inside") << head + "--d\r\n\r\nab--d\r\n--d--\r\n" << 2;
+}
+
+void TestParsedMessage::longLinesAroundDelimiters()
+{
+    QFETCH(QByteArray, message);
+    QFETCH(int, parts);
+    ParsedMessage m;
+    QString error;
+    QCOMPARE(m.parse(message, &error), parts > 0);
+    if (parts > 0) {
+        QCOMPARE(m.allParts().size(), parts);
+        QCOMPARE(ParsedMessage::measure(message).parts, parts);
+        return;
+    }
+    QCOMPARE(m.errorKind(), ParsedMessage::ErrorKind::TooComplex);
+    QCOMPARE(m.limitReached(), ParsedMessage::Limit::LineLength);
+    QVERIFY2(error.contains(QLatin1String("line of 4000 bytes or more")), qPrintable(error));
 }
 
 QTEST_GUILESS_MAIN(TestParsedMessage)
