@@ -391,10 +391,18 @@ private:
                 read = true;
                 t.type = g_mime_content_type_get_media_type(type);
                 t.subtype = g_mime_content_type_get_media_subtype(type);
-                if (const char *boundary = g_mime_content_type_get_parameter(type, "boundary")) {
-                    t.hasBoundary = true;
-                    t.boundary = boundary;
-                }
+            }
+            if (type)
+                g_object_unref(type);
+        }
+        if (read && t.isMultipart()) {
+            // The part's own content type, which gives the boundary, is read
+            // from the unfolded value (a CR inside quotes goes too).
+            FreeString unfolded(g_mime_utils_header_unfold(block.contentType.constData()));
+            GMimeContentType *type = g_mime_content_type_parse(m_options, unfolded.p ? unfolded.p : "");
+            if (const char *boundary = type ? g_mime_content_type_get_parameter(type, "boundary") : nullptr) {
+                t.hasBoundary = true;
+                t.boundary = boundary;
             }
             if (type)
                 g_object_unref(type);
@@ -807,9 +815,11 @@ bool ParsedMessage::parse(const QByteArray &bytes, const Limits &limits, QString
                         .arg(bytes.size())
                         .arg(mib(limits.maxInputSize)));
     const Complexity complexity = measure(bytes, limits);
-    if (complexity.limit != Limit::None)
+    if (complexity.limit != Limit::None) {
+        m_limitDescription = describe(complexity.limit, limits, complexity);
         return fail(ErrorKind::TooComplex, complexity.limit,
-                    QStringLiteral("Too complex to display: %1: refused").arg(describe(complexity.limit, limits, complexity)));
+                    QStringLiteral("Message too complex: %1: refused").arg(m_limitDescription));
+    }
 
     ensureGMime();
     // Declared in this order so that the message goes first, then the parser,
@@ -831,8 +841,8 @@ bool ParsedMessage::parse(const QByteArray &bytes, const Limits &limits, QString
     if (!converted) {
         const Limit reached = converter.limit;
         m_root = ParsedPart();
-        return fail(ErrorKind::TooComplex, reached,
-                    QStringLiteral("Too complex to display: %1: refused").arg(describe(reached, converter.limits, complexity)));
+        m_limitDescription = describe(reached, converter.limits, complexity);
+        return fail(ErrorKind::TooComplex, reached, QStringLiteral("Message too complex: %1: refused").arg(m_limitDescription));
     }
     if (!body)
         m_root.contentType = QStringLiteral("text/plain");

@@ -133,6 +133,9 @@ public:
     [[nodiscard]] ErrorKind errorKind() const { return m_errorKind; }
     [[nodiscard]] Limit limitReached() const { return m_limit; }
     [[nodiscard]] QString errorString() const { return m_error; }
+    // For TooComplex: the limit reached in words ("more than 10000 MIME parts
+    // (the limit on parts)"), for a view that says "too complex" itself.
+    [[nodiscard]] QString limitDescription() const { return m_limitDescription; }
 
     // The message's top-level header fields, RFC 2047 decoded, in order.
     [[nodiscard]] const QList<QPair<QString, QString>> &headers() const { return m_headers; }
@@ -165,6 +168,7 @@ private:
     ErrorKind m_errorKind = ErrorKind::None;
     Limit m_limit = Limit::None;
     QString m_error;
+    QString m_limitDescription;
     QList<QPair<QString, QString>> m_headers;
     QString m_subject;
     QString m_from;

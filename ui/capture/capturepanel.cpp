@@ -131,7 +131,9 @@ struct Loaded
     QString id;
     quint64 generation = 0;
     CapturePanel::DetailState state = CapturePanel::DetailState::Empty;
-    QString error; // why only the raw source is shown
+    QString error;  // why only the raw source is shown
+    QString reason; // the same for the state line
+    bool notAMessage = false;
     QString raw;
     std::shared_ptr<const ParsedMessage> parsed;
     QString headers;
@@ -222,11 +224,14 @@ std::shared_ptr<Loaded> load(const QString &path, const QString &id, quint64 gen
         out->error = tr("Message of %1 bytes is larger than the %2 MiB that are parsed")
                          .arg(QLocale().toString(total))
                          .arg(ParsedMessage::MaxInputSize / (1024 * 1024));
+        out->reason = tr("larger than the %1 MiB that are parsed").arg(ParsedMessage::MaxInputSize / (1024 * 1024));
         return out;
     }
     if (!parsed->parse(bytes, &error)) {
         out->state = CapturePanel::DetailState::TooComplex;
+        out->notAMessage = parsed->errorKind() == ParsedMessage::ErrorKind::NotAMessage;
         out->error = error;
+        out->reason = parsed->errorKind() == ParsedMessage::ErrorKind::TooComplex ? parsed->limitDescription() : error;
         return out;
     }
     bytes.clear();
@@ -237,6 +242,8 @@ std::shared_ptr<Loaded> load(const QString &path, const QString &id, quint64 gen
     for (const auto &field : parsed->headers())
         headerLines << field.first + QStringLiteral(": ") + field.second;
     out->headers = someLines(bounded(headerLines.join(QLatin1Char('\n')), HeadersLimit), &complete);
+    if (!complete)
+        out->headers += tr("\n\n[Long or many header fields are cut here; save the raw message to read them whole.]");
     // Line ends as the widget shows them: a CR of CRLF would only add noise.
     const QString plain = QString(parsed->plainBody()).replace(QLatin1String("\r\n"), QLatin1String("\n"));
     out->plain = someLines(QStringView(plain).left(TextLimit), &complete);
@@ -568,11 +575,17 @@ void CapturePanel::Private::apply(const std::shared_ptr<Loaded> &loaded)
     rawText = loaded->raw;
     raw->setPlainText(rawText);
     if (loaded->state != DetailState::Shown) {
-        const QString what = loaded->state == DetailState::Unreadable
-            ? tr("The message file could not be read: %1").arg(loaded->error)
-            : tr("Too complex to display: %1. Only the raw source is shown (its beginning); "
-                 "\"Save raw...\" writes the whole message.")
-                  .arg(loaded->error);
+        QString what;
+        if (loaded->state == DetailState::Unreadable)
+            what = tr("The message file could not be read: %1").arg(loaded->error);
+        else if (loaded->notAMessage)
+            what = tr("Not a message that can be displayed: %1. Only the raw source is shown (its beginning); "
+                      "\"Save raw...\" writes the whole file.")
+                       .arg(loaded->reason);
+        else
+            what = tr("Too complex to display: %1. Only the raw source is shown (its beginning); "
+                      "\"Save raw...\" writes the whole message.")
+                       .arg(loaded->reason);
         setState(loaded->state, what);
         status->setText(tr("Only the raw source is shown: %1").arg(loaded->error));
         headers->setPlainText(loaded->error);

@@ -26,7 +26,7 @@ public:
         Empty,      // nothing selected
         Loading,    // the selected message is being read and parsed
         Shown,      // parsed: every tab filled
-        TooComplex, // refused by the parser's bounds, or not a message: raw source only
+        TooComplex, // refused by the parser (its bounds, or not a message at all): raw source only
         Unreadable  // the file could not be read
     };
 

@@ -439,6 +439,7 @@ void TestParsedMessage::partBound()
     QCOMPARE(m.limitReached(), ParsedMessage::Limit::Parts);
     QVERIFY2(error.contains(QLatin1String("more than 10000 MIME parts")), qPrintable(error));
     QCOMPARE(m.errorString(), error);
+    QCOMPARE(m.limitDescription(), QStringLiteral("more than 10000 MIME parts (the limit on parts)"));
     QVERIFY(m.allParts().size() == 1 && m.root().children.isEmpty()); // nothing kept
 }
 
@@ -600,6 +601,8 @@ void TestParsedMessage::measureMatchesParse_data()
         << multipart("Content-Type: multipart/mixed; boundary=\"a:b\"", "--a:b\r\nX: 1\r\n--a:b\r\n\r\nz\r\n--a:b--\r\n") << false;
     QTest::addRow("malformed line, then a delimiter, in an embedded message's header block")
         << multipart("Content-Type: multipart/digest; boundary=d", "--d\r\n\r\n-\r\n--d\r\n\x02") << true;
+    QTest::addRow("CR inside the quoted boundary")
+        << QByteArray("Content-Type:multipart/d;boundary=\"n0\r\"\n\n--n0\n 1") << true;
     QTest::addRow("folded line that looks like a delimiter")
         << multipart("Content-Type: multipart/mixed; boundary=b", "--b\r\nX: 1\r\n --b\r\n\r\nz\r\n--b--\r\n") << false;
     QTest::addRow("empty boundary")
