@@ -44,9 +44,14 @@ void checkNoBcc(const QByteArray &wire)
             return; // the empty line: the body follows
         const QByteArray line = wire.mid(pos, lineEnd - pos);
         if (line[0] != ' ' && line[0] != '\t') {
+            // RFC 5322 3.6.8 field name, and the obsolete white space before
+            // the colon (4.5): space and tab only.
             const qsizetype colon = line.indexOf(':');
             if (colon > 0) {
-                const QByteArray name = line.left(colon).trimmed().toLower();
+                qsizetype end = colon;
+                while (end > 0 && (line[end - 1] == ' ' || line[end - 1] == '\t'))
+                    --end;
+                const QByteArray name = line.left(end).toLower();
                 if (name == "bcc" || name == "resent-bcc")
                     failInvariant("a Bcc field in the transmitted header block");
             }
