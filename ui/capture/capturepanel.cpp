@@ -360,9 +360,13 @@ void CapturePanel::Private::build()
     resendButton = new QPushButton(tr("Resend..."), q);
     resendButton->setAccessibleName(tr("Resend message"));
     resendButton->setToolTip(tr("Send the selected message, exactly as captured, to a real server with the current profile"));
+    saveRawButton = new QPushButton(tr("Save raw..."), q);
+    saveRawButton->setAccessibleName(tr("Save raw message"));
+    saveRawButton->setToolTip(tr("Save the whole message file exactly as received"));
     buttons->addWidget(deleteButton);
     buttons->addWidget(clearButton);
     buttons->addStretch();
+    buttons->addWidget(saveRawButton);
     buttons->addWidget(resendButton);
     layout->addLayout(buttons);
 
@@ -394,7 +398,8 @@ void CapturePanel::Private::build()
     auto *details = new QWidget(splitter);
     auto *detailsLayout = new QVBoxLayout(details);
     detailsLayout->setContentsMargins(0, 0, 0, 0);
-    auto *stateRow = new QHBoxLayout;
+    // The state line takes room only while it has something to say (loading,
+    // too complex), so that the panel's minimum size stays as it was.
     stateLabel = new QLabel(details);
     stateLabel->setObjectName(QStringLiteral("captureState"));
     stateLabel->setWordWrap(true);
@@ -402,12 +407,7 @@ void CapturePanel::Private::build()
     stateLabel->setAccessibleName(tr("Message state"));
     stateLabel->setToolTip(tr("Whether the selected message is loading, shown, or too complex to display"));
     stateLabel->hide();
-    saveRawButton = new QPushButton(tr("Save raw..."), details);
-    saveRawButton->setAccessibleName(tr("Save raw message"));
-    saveRawButton->setToolTip(tr("Save the whole message file exactly as received"));
-    stateRow->addWidget(stateLabel, 1);
-    stateRow->addWidget(saveRawButton);
-    detailsLayout->addLayout(stateRow);
+    detailsLayout->addWidget(stateLabel);
 
     tabs = new QTabWidget(details);
     tabs->setAccessibleName(tr("Message details"));
