@@ -115,13 +115,15 @@ std::optional<QString> percentDecode(QStringView in, QString *why)
     return out;
 }
 
-// For toDisplayString(): escape what would change how the URL is cut.
+// For toDisplayString(): escape what would change how the URL is cut, and what
+// parse() refuses unescaped (any space, NBSP included, and control characters),
+// so that the display form parses back.
 QString percentEncodeUser(const QString &user)
 {
     QString out;
     for (const QChar c : user) {
         static const QString special = QStringLiteral("%@:/?#[] ");
-        if (special.contains(c) || isControl(c.unicode())) {
+        if (special.contains(c) || c.isSpace() || isControl(c.unicode()) || c.category() == QChar::Other_Control) {
             for (const char b : QString(c).toUtf8())
                 out += QStringLiteral("%%1").arg(uint(uchar(b)), 2, 16, QLatin1Char('0')).toUpper();
         } else {

@@ -1,7 +1,13 @@
 // The capture view. The list is a CaptureListModel over the store; selecting a
-// row reads that message's .eml once, parses it with ParsedMessage (core/mime)
-// and fills the tabs from the result. The HTML tab is a SafeHtmlBrowser, whose
-// only resource source is the parsed message's own parts (cid:).
+// row starts a job on the panel's worker thread that reads that message's .eml,
+// parses it with ParsedMessage (core/mime) and prepares everything the tabs
+// show, each view's text cut to a bound; the result comes back by a queued call
+// and fills the tabs. So nothing on the GUI thread grows with the message: the
+// read, the parse and the formatting are off it, and what the widgets get is
+// bounded (raw source, texts, tree rows, attachment rows). A result for a
+// message no longer selected is dropped (each selection has a generation
+// number). The HTML tab is a SafeHtmlBrowser, whose only resource source is the
+// parsed message's own parts (cid:).
 
 #include "capturepanel.h"
 
@@ -20,14 +26,17 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRunnable>
 #include <QSaveFile>
 #include <QShortcut>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableView>
+#include <QThreadPool>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include <atomic>
 #include <functional>
 #include <optional>
 
@@ -38,11 +47,26 @@
 
 namespace {
 
-// The raw tab shows at most this much: a QPlainTextEdit holding tens of MiB is
-// slow to lay out, and the whole file is one "Save" away anyway.
-constexpr qint64 RawLimit = 1024 * 1024;
+// What the widgets are given at most. A QPlainTextEdit makes a text block per
+// line (about 5 microseconds each) and shapes a whole line when it paints it, a
+// QTextBrowser parses and lays out all its HTML, a QTreeWidget creates an item
+// per row, all on the GUI thread: these keep each of them within a few tens of
+// milliseconds whatever the message holds (up to 64 MiB,
+// ParsedMessage::MaxInputSize). The whole message is one "Save raw..." away.
+constexpr qint64 RawLimit = 1024 * 1024;        // bytes of raw source read for the view
+constexpr qsizetype LineLimit = 2000;           // lines of raw source or text body
+constexpr qsizetype LineLengthLimit = 2000;     // characters of one such line
+constexpr qsizetype TextLimit = 1024 * 1024;    // characters of the text body
+constexpr qsizetype HtmlLimit = 128 * 1024;     // characters of HTML rendered
+constexpr qsizetype HeadersLimit = 256 * 1024;  // characters of header fields
+constexpr qsizetype TreeRowLimit = 500;         // parts in the MIME tree
+constexpr qsizetype AttachmentRowLimit = 1000;  // rows in the attachment list
+constexpr qint64 CopyChunk = 1024 * 1024;
 
 enum Tab { HeadersTab, TextTab, HtmlTab, AttachmentsTab, TreeTab, RawTab };
+
+// Marks the list rows that stand for "more not shown" (not an attachment).
+constexpr int MoreRole = Qt::UserRole + 1;
 
 QPlainTextEdit *readOnlyText(const QString &name, const QString &tip, QWidget *parent)
 {
@@ -53,16 +77,214 @@ QPlainTextEdit *readOnlyText(const QString &name, const QString &tip, QWidget *p
     return edit;
 }
 
+QString tr(const char *text, const char *disambiguation = nullptr, int n = -1)
+{
+    // QCoreApplication::translate is thread-safe: the worker uses it too.
+    return CapturePanel::tr(text, disambiguation, n);
+}
+
+// `text` cut to `limit` characters, with a note saying so.
+QString bounded(const QString &text, qsizetype limit)
+{
+    if (text.size() <= limit)
+        return text;
+    return text.left(limit)
+        + tr("\n\n[Showing the first %1 of %2 characters; save the raw message to read it whole.]")
+              .arg(QLocale().toString(limit), QLocale().toString(text.size()));
+}
+
+// At most LineLimit lines of `text`, each cut to LineLengthLimit characters
+// ("[+N characters]" says what is left out); *complete is false when lines were
+// left out at the end.
+QString someLines(QStringView text, bool *complete)
+{
+    QString out;
+    qsizetype lines = 0;
+    qsizetype pos = 0;
+    *complete = true;
+    while (pos < text.size() && lines < LineLimit) {
+        qsizetype end = text.indexOf(QLatin1Char('\n'), pos);
+        const bool last = end < 0;
+        if (last)
+            end = text.size();
+        const qsizetype length = end - pos;
+        if (length > LineLengthLimit) {
+            *complete = false;
+            out += text.mid(pos, LineLengthLimit);
+            out += tr(" [+%1 characters]").arg(QLocale().toString(length - LineLengthLimit));
+        } else {
+            out += text.mid(pos, length);
+        }
+        if (!last)
+            out += QLatin1Char('\n');
+        pos = last ? end : end + 1;
+        ++lines;
+    }
+    if (pos < text.size())
+        *complete = false;
+    return out;
+}
+
+// Everything the tabs show for one message, prepared on the worker thread.
+struct Loaded
+{
+    QString id;
+    quint64 generation = 0;
+    CapturePanel::DetailState state = CapturePanel::DetailState::Empty;
+    QString error;  // why only the raw source is shown
+    QString reason; // the same for the state line
+    bool notAMessage = false;
+    QString raw;
+    std::shared_ptr<const ParsedMessage> parsed;
+    QString headers;
+    QString plain;
+    QString html;      // the whole HTML body (htmlSource())
+    QString htmlShown; // what the browser renders
+    struct Row
+    {
+        int depth = 0;
+        QStringList columns;
+    };
+    QList<Row> tree;
+    qsizetype parts = 0;
+    struct Attachment
+    {
+        QString name;
+        QString tip;
+    };
+    QList<Attachment> attachments;
+    qsizetype attachmentCount = 0;
+};
+
+bool copyFile(const QString &from, const QString &to, QString *error)
+{
+    auto fail = [error](const QString &text) {
+        if (error)
+            *error = text;
+        return false;
+    };
+    QFile in(from);
+    if (!in.open(QIODevice::ReadOnly))
+        return fail(tr("Cannot read %1: %2").arg(QDir::toNativeSeparators(from), in.errorString()));
+    // QSaveFile: an interrupted save leaves the old file (or none), never half of it.
+    QSaveFile out(to);
+    if (!out.open(QIODevice::WriteOnly))
+        return fail(tr("Cannot write %1: %2").arg(QDir::toNativeSeparators(to), out.errorString()));
+    QByteArray chunk;
+    while (!(chunk = in.read(CopyChunk)).isEmpty()) {
+        if (out.write(chunk) != chunk.size())
+            return fail(tr("Cannot write %1: %2").arg(QDir::toNativeSeparators(to), out.errorString()));
+    }
+    if (in.error() != QFileDevice::NoError)
+        return fail(tr("Cannot read %1: %2").arg(QDir::toNativeSeparators(from), in.errorString()));
+    if (!out.commit())
+        return fail(tr("Cannot write %1: %2").arg(QDir::toNativeSeparators(to), out.errorString()));
+    return true;
+}
+
+// The worker's job: read, parse, prepare. Touches no widget and nothing of the
+// panel; `latest` lets a job whose selection is already gone skip its work.
+std::shared_ptr<Loaded> load(const QString &path, const QString &id, quint64 generation,
+                             const std::shared_ptr<std::atomic<quint64>> &latest)
+{
+    auto out = std::make_shared<Loaded>();
+    out->id = id;
+    out->generation = generation;
+    auto stale = [&] { return latest->load() != generation; };
+
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        out->state = CapturePanel::DetailState::Unreadable;
+        out->error = tr("Cannot read %1: %2").arg(QDir::toNativeSeparators(path), file.errorString());
+        return out;
+    }
+    const qint64 total = file.size();
+    QByteArray bytes = total <= ParsedMessage::MaxInputSize ? file.readAll() : file.read(RawLimit);
+    if (file.error() != QFileDevice::NoError) {
+        out->state = CapturePanel::DetailState::Unreadable;
+        out->error = tr("Cannot read %1: %2").arg(QDir::toNativeSeparators(path), file.errorString());
+        return out;
+    }
+    file.close();
+
+    // Raw: bytes as received; Latin-1 keeps every byte visible one for one.
+    bool complete = false;
+    out->raw = someLines(QString::fromLatin1(bytes.left(RawLimit)), &complete);
+    if (!complete || total > RawLimit)
+        out->raw += tr("\n\n[Showing the beginning (%1 lines at most) of %2 bytes; use \"Save raw...\" to get the "
+                       "whole message.]")
+                        .arg(QLocale().toString(LineLimit), QLocale().toString(total));
+    if (stale())
+        return nullptr;
+
+    auto parsed = std::make_shared<ParsedMessage>();
+    QString error;
+    if (total > ParsedMessage::MaxInputSize) {
+        out->state = CapturePanel::DetailState::TooComplex;
+        out->error = tr("Message of %1 bytes is larger than the %2 MiB that are parsed")
+                         .arg(QLocale().toString(total))
+                         .arg(ParsedMessage::MaxInputSize / (1024 * 1024));
+        out->reason = tr("larger than the %1 MiB that are parsed").arg(ParsedMessage::MaxInputSize / (1024 * 1024));
+        return out;
+    }
+    if (!parsed->parse(bytes, &error)) {
+        out->state = CapturePanel::DetailState::TooComplex;
+        out->notAMessage = parsed->errorKind() == ParsedMessage::ErrorKind::NotAMessage;
+        out->error = error;
+        out->reason = parsed->errorKind() == ParsedMessage::ErrorKind::TooComplex ? parsed->limitDescription() : error;
+        return out;
+    }
+    bytes.clear();
+    if (stale())
+        return nullptr;
+
+    QStringList headerLines;
+    for (const auto &field : parsed->headers())
+        headerLines << field.first + QStringLiteral(": ") + field.second;
+    out->headers = someLines(bounded(headerLines.join(QLatin1Char('\n')), HeadersLimit), &complete);
+    if (!complete)
+        out->headers += tr("\n\n[Long or many header fields are cut here; save the raw message to read them whole.]");
+    // Line ends as the widget shows them: a CR of CRLF would only add noise.
+    const QString plain = QString(parsed->plainBody()).replace(QLatin1String("\r\n"), QLatin1String("\n"));
+    out->plain = someLines(QStringView(plain).left(TextLimit), &complete);
+    if (!complete || plain.size() > TextLimit)
+        out->plain += tr("\n\n[Showing the beginning (%1 lines at most) of %2 characters; save the raw message to read it "
+                         "whole.]")
+                          .arg(QLocale().toString(LineLimit), QLocale().toString(plain.size()));
+    out->html = parsed->htmlBody();
+    // Cut HTML renders as far as it goes; the note follows as text.
+    out->htmlShown = out->html.size() <= HtmlLimit
+        ? out->html
+        : out->html.left(HtmlLimit)
+            + tr("<hr><p>[The HTML body has %1 characters; the first %2 are shown.]</p>")
+                  .arg(QLocale().toString(out->html.size()), QLocale().toString(HtmlLimit));
+
+    const QList<const ParsedPart *> attachments = parsed->attachments();
+    out->attachmentCount = attachments.size();
+    for (const ParsedPart *part : attachments) {
+        if (out->attachments.size() >= AttachmentRowLimit)
+            break;
+        out->attachments.append({parsed->attachmentName(part),
+                                 tr("%1, %2").arg(part->contentType, QLocale().formattedDataSize(part->body.size()))});
+    }
+    const QList<const ParsedPart *> parts = parsed->allParts();
+    out->parts = parts.size();
+    for (const ParsedPart *part : parts) {
+        if (out->tree.size() >= TreeRowLimit)
+            break;
+        out->tree.append({part->depth,
+                          {part->contentType, part->filename, part->disposition, part->contentId,
+                           part->isLeaf() ? QLocale().formattedDataSize(part->body.size()) : QString()}});
+    }
+    out->parsed = std::move(parsed);
+    out->state = CapturePanel::DetailState::Shown;
+    return out;
+}
+
 } // namespace
 
 struct CapturePanel::Private
 {
-    // Private is not a QObject; its texts are translated in the panel's context.
-    static QString tr(const char *text, const char *disambiguation = nullptr, int n = -1)
-    {
-        return CapturePanel::tr(text, disambiguation, n);
-    }
-
     CapturePanel *q = nullptr;
     Capture::MessageStore *store = nullptr;
     bool confirmClear = true;
@@ -71,6 +293,8 @@ struct CapturePanel::Private
     QLabel *status = nullptr;
     CaptureListModel *model = nullptr;
     QTableView *table = nullptr;
+    QLabel *stateLabel = nullptr;
+    QPushButton *saveRawButton = nullptr;
     QTabWidget *tabs = nullptr;
     QPlainTextEdit *headers = nullptr;
     QPlainTextEdit *text = nullptr;
@@ -84,20 +308,33 @@ struct CapturePanel::Private
     QPushButton *clearButton = nullptr;
     QPushButton *resendButton = nullptr;
 
+    // One worker thread: jobs run in order, and one whose selection is gone
+    // returns at once, so clicking through the list never queues real work.
+    QThreadPool pool;
+    quint64 generation = 0;
+    std::shared_ptr<std::atomic<quint64>> latest = std::make_shared<std::atomic<quint64>>(0);
+
     QString shownId;
-    ParsedMessage parsed;
+    QString shownPath;
+    DetailState state = DetailState::Empty;
+    std::shared_ptr<const ParsedMessage> parsed;
     QString htmlSource;
     QString rawText;
 
     void build();
     void showSelected();
     void showMessage(const QString &id);
+    void apply(const std::shared_ptr<Loaded> &loaded);
+    // Runs `step` on a later turn of the event loop, unless the selection changed.
+    void later(std::function<void()> step);
+    void fillLists(const Loaded &loaded);
     void clearDetails();
-    void fillTree(const ParsedPart &part, QTreeWidgetItem *parent);
+    void setState(DetailState next, const QString &line);
     void deleteSelected();
     void clearAll();
     void resend();
     void saveCurrentAttachment();
+    void saveRaw();
     void updateButtons();
 };
 
@@ -123,9 +360,13 @@ void CapturePanel::Private::build()
     resendButton = new QPushButton(tr("Resend..."), q);
     resendButton->setAccessibleName(tr("Resend message"));
     resendButton->setToolTip(tr("Send the selected message, exactly as captured, to a real server with the current profile"));
+    saveRawButton = new QPushButton(tr("Save raw..."), q);
+    saveRawButton->setAccessibleName(tr("Save raw message"));
+    saveRawButton->setToolTip(tr("Save the whole message file exactly as received"));
     buttons->addWidget(deleteButton);
     buttons->addWidget(clearButton);
     buttons->addStretch();
+    buttons->addWidget(saveRawButton);
     buttons->addWidget(resendButton);
     layout->addLayout(buttons);
 
@@ -154,8 +395,23 @@ void CapturePanel::Private::build()
     table->setColumnWidth(CaptureListModel::FromColumn, 200);
     table->setColumnWidth(CaptureListModel::ToColumn, 200);
 
-    tabs = new QTabWidget(splitter);
+    auto *details = new QWidget(splitter);
+    auto *detailsLayout = new QVBoxLayout(details);
+    detailsLayout->setContentsMargins(0, 0, 0, 0);
+    // The state line takes room only while it has something to say (loading,
+    // too complex), so that the panel's minimum size stays as it was.
+    stateLabel = new QLabel(details);
+    stateLabel->setObjectName(QStringLiteral("captureState"));
+    stateLabel->setWordWrap(true);
+    stateLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    stateLabel->setAccessibleName(tr("Message state"));
+    stateLabel->setToolTip(tr("Whether the selected message is loading, shown, or too complex to display"));
+    stateLabel->hide();
+    detailsLayout->addWidget(stateLabel);
+
+    tabs = new QTabWidget(details);
     tabs->setAccessibleName(tr("Message details"));
+    detailsLayout->addWidget(tabs, 1);
 
     headers = readOnlyText(tr("Message headers"), tr("The message's header fields, encoded words decoded"), tabs);
     tabs->addTab(headers, tr("Headers"));
@@ -175,7 +431,7 @@ void CapturePanel::Private::build()
     html->setAccessibleName(tr("HTML body"));
     html->setToolTip(tr("The text/html body, shown without loading anything from outside the message"));
     html->setCidResolver([this](const QString &cid) {
-        const ParsedPart *part = parsed.partByContentId(cid);
+        const ParsedPart *part = parsed ? parsed->partByContentId(cid) : nullptr;
         return part ? part->body : QByteArray();
     });
     htmlLayout->addWidget(htmlNote);
@@ -204,13 +460,14 @@ void CapturePanel::Private::build()
     tree->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
     tabs->addTab(tree, tr("MIME tree"));
 
-    raw = readOnlyText(tr("Raw message"), tr("The message exactly as received (the first 1 MiB)"), tabs);
+    raw = readOnlyText(tr("Raw message"),
+                       tr("The message exactly as received (the first 1 MiB; \"Save raw...\" writes it whole)"), tabs);
     raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     raw->setLineWrapMode(QPlainTextEdit::NoWrap);
     tabs->addTab(raw, tr("Raw"));
 
     splitter->addWidget(table);
-    splitter->addWidget(tabs);
+    splitter->addWidget(details);
     splitter->setStretchFactor(0, 2);
     splitter->setStretchFactor(1, 3);
     layout->addWidget(splitter, 1);
@@ -229,6 +486,7 @@ void CapturePanel::Private::build()
     connect(clearButton, &QPushButton::clicked, q, [this] { clearAll(); });
     connect(resendButton, &QPushButton::clicked, q, [this] { resend(); });
     connect(saveButton, &QPushButton::clicked, q, [this] { saveCurrentAttachment(); });
+    connect(saveRawButton, &QPushButton::clicked, q, [this] { saveRaw(); });
     connect(attachments, &QListWidget::itemActivated, q, [this] { saveCurrentAttachment(); });
     connect(attachments, &QListWidget::currentRowChanged, q, [this] { updateButtons(); });
     connect(table->selectionModel(), &QItemSelectionModel::currentRowChanged, q, [this] { showSelected(); });
@@ -243,7 +501,9 @@ void CapturePanel::Private::updateButtons()
     deleteButton->setEnabled(selected);
     resendButton->setEnabled(selected);
     clearButton->setEnabled(model->rowCount() > 0);
-    saveButton->setEnabled(attachments->currentRow() >= 0);
+    const QListWidgetItem *current = attachments->currentItem();
+    saveButton->setEnabled(current && !current->data(MoreRole).toBool());
+    saveRawButton->setEnabled(selected);
 }
 
 void CapturePanel::Private::showSelected()
@@ -258,7 +518,8 @@ void CapturePanel::Private::showSelected()
 void CapturePanel::Private::clearDetails()
 {
     shownId.clear();
-    parsed = ParsedMessage();
+    shownPath.clear();
+    parsed.reset();
     htmlSource.clear();
     rawText.clear();
     headers->clear();
@@ -267,77 +528,130 @@ void CapturePanel::Private::clearDetails()
     attachments->clear();
     tree->clear();
     raw->clear();
+    status->clear();
+    tabs->setTabEnabled(HtmlTab, true);
+    setState(DetailState::Empty, QString());
+}
+
+void CapturePanel::Private::setState(DetailState next, const QString &line)
+{
+    state = next;
+    stateLabel->setText(line);
+    stateLabel->setVisible(!line.isEmpty());
 }
 
 void CapturePanel::Private::showMessage(const QString &id)
 {
     clearDetails();
+    // A job still running for the previous selection finds itself stale.
+    latest->store(++generation);
     const std::optional<Capture::StoredMessage> stored = store && !id.isEmpty() ? store->message(id) : std::nullopt;
     if (!stored)
         return;
     shownId = id;
-
-    QFile file(stored->path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        status->setText(tr("Cannot read %1: %2").arg(stored->path, file.errorString()));
-        return;
-    }
-    QByteArray bytes;
-    if (file.size() <= ParsedMessage::MaxInputSize)
-        bytes = file.readAll();
-    else
-        bytes = file.read(RawLimit);
-    const qint64 total = file.size();
-
-    // Raw: bytes as received; Latin-1 keeps every byte visible one for one.
-    rawText = QString::fromLatin1(bytes.left(RawLimit));
-    if (total > RawLimit)
-        rawText += tr("\n\n[Showing the first 1 MiB of %1 bytes; save or resend to use the whole message.]").arg(total);
-    raw->setPlainText(rawText);
-
-    QString error;
-    if (total > ParsedMessage::MaxInputSize || !parsed.parse(bytes, &error)) {
-        if (error.isEmpty())
-            error = tr("Message of %1 bytes is larger than the %2 MiB that are parsed")
-                        .arg(total)
-                        .arg(ParsedMessage::MaxInputSize / (1024 * 1024));
-        status->setText(tr("Only the raw source is shown: %1").arg(error));
-        headers->setPlainText(error);
-        return;
-    }
-    status->clear();
-
-    QStringList headerLines;
-    for (const auto &field : parsed.headers())
-        headerLines << field.first + QStringLiteral(": ") + field.second;
-    headers->setPlainText(headerLines.join(QLatin1Char('\n')));
-    // Line ends as the widget shows them: a CR of CRLF would only add noise.
-    text->setPlainText(QString(parsed.plainBody()).replace(QLatin1String("\r\n"), QLatin1String("\n")));
-
-    htmlSource = parsed.htmlBody();
-    html->resetBlockedCount();
-    html->setHtml(htmlSource);
-    htmlNote->setText(html->blockedCount() > 0
-                          ? tr("%n outside resource(s) blocked: remote content is never loaded; links are not followed.",
-                               nullptr, html->blockedCount())
-                          : tr("Remote content is never loaded; links are not followed."));
-    tabs->setTabEnabled(HtmlTab, !htmlSource.isEmpty());
-
-    for (const ParsedPart *part : parsed.attachments()) {
-        auto *item = new QListWidgetItem(parsed.attachmentName(part), attachments);
-        item->setToolTip(tr("%1, %2").arg(part->contentType, QLocale().formattedDataSize(part->body.size())));
-    }
-    fillTree(parsed.root(), nullptr);
-    tree->expandAll();
+    shownPath = stored->path;
+    setState(DetailState::Loading,
+             tr("Loading the message (%1)...").arg(QLocale().formattedDataSize(stored->size)));
+    const quint64 mine = generation;
+    const QString path = stored->path;
+    const std::shared_ptr<std::atomic<quint64>> shared = latest;
+    pool.start(QRunnable::create([this, path, id, mine, shared] {
+        // On the worker thread.
+        std::shared_ptr<Loaded> loaded = load(path, id, mine, shared);
+        if (!loaded)
+            return; // stale: nobody waits for it
+        // Back on the GUI thread (the panel waits for this thread before it goes).
+        QMetaObject::invokeMethod(
+            q, [this, loaded] { apply(loaded); }, Qt::QueuedConnection);
+    }));
 }
 
-void CapturePanel::Private::fillTree(const ParsedPart &part, QTreeWidgetItem *parent)
+// On the GUI thread: only setting prepared, bounded contents, one view per
+// turn of the event loop so that no single step holds the thread long.
+void CapturePanel::Private::apply(const std::shared_ptr<Loaded> &loaded)
 {
-    QStringList columns{part.contentType, part.filename, part.disposition, part.contentId,
-                        part.isLeaf() ? QLocale().formattedDataSize(part.body.size()) : QString()};
-    auto *item = parent ? new QTreeWidgetItem(parent, columns) : new QTreeWidgetItem(tree, columns);
-    for (const ParsedPart &child : part.children)
-        fillTree(child, item);
+    if (loaded->generation != generation)
+        return; // another message was selected meanwhile
+    rawText = loaded->raw;
+    raw->setPlainText(rawText);
+    if (loaded->state != DetailState::Shown) {
+        QString what;
+        if (loaded->state == DetailState::Unreadable)
+            what = tr("The message file could not be read: %1").arg(loaded->error);
+        else if (loaded->notAMessage)
+            what = tr("Not a message that can be displayed: %1. Only the raw source is shown (its beginning); "
+                      "\"Save raw...\" writes the whole file.")
+                       .arg(loaded->reason);
+        else
+            what = tr("Too complex to display: %1. Only the raw source is shown (its beginning); "
+                      "\"Save raw...\" writes the whole message.")
+                       .arg(loaded->reason);
+        setState(loaded->state, what);
+        status->setText(tr("Only the raw source is shown: %1").arg(loaded->error));
+        headers->setPlainText(loaded->error);
+        tabs->setCurrentIndex(RawTab);
+        updateButtons();
+        Q_EMIT q->messageShown(loaded->id);
+        return;
+    }
+    parsed = loaded->parsed;
+    headers->setPlainText(loaded->headers);
+    later([this, loaded] {
+        text->setPlainText(loaded->plain);
+        later([this, loaded] {
+            htmlSource = loaded->html;
+            html->resetBlockedCount();
+            html->setHtml(loaded->htmlShown);
+            htmlNote->setText(html->blockedCount() > 0
+                                  ? tr("%n outside resource(s) blocked: remote content is never loaded; links are not "
+                                       "followed.",
+                                       nullptr, html->blockedCount())
+                                  : tr("Remote content is never loaded; links are not followed."));
+            tabs->setTabEnabled(HtmlTab, !htmlSource.isEmpty());
+            later([this, loaded] { fillLists(*loaded); });
+        });
+    });
+}
+
+void CapturePanel::Private::later(std::function<void()> step)
+{
+    QMetaObject::invokeMethod(
+        q,
+        [this, mine = generation, step = std::move(step)] {
+            if (mine == generation)
+                step();
+        },
+        Qt::QueuedConnection);
+}
+
+void CapturePanel::Private::fillLists(const Loaded &loaded)
+{
+    for (const Loaded::Attachment &a : loaded.attachments) {
+        auto *item = new QListWidgetItem(a.name, attachments);
+        item->setToolTip(a.tip);
+    }
+    if (loaded.attachmentCount > loaded.attachments.size()) {
+        auto *more = new QListWidgetItem(tr("... and %n more file(s), not listed", nullptr,
+                                            int(loaded.attachmentCount - loaded.attachments.size())),
+                                         attachments);
+        more->setData(MoreRole, true);
+        more->setFlags(Qt::NoItemFlags);
+    }
+
+    // Rows come depth first: each one's parent is the last row one level up.
+    QList<QTreeWidgetItem *> open;
+    for (const Loaded::Row &row : loaded.tree) {
+        open.resize(std::min<qsizetype>(row.depth, open.size()));
+        auto *item = open.isEmpty() ? new QTreeWidgetItem(tree, row.columns)
+                                    : new QTreeWidgetItem(open.constLast(), row.columns);
+        open.append(item);
+    }
+    if (loaded.parts > loaded.tree.size())
+        new QTreeWidgetItem(tree, {tr("... %n more part(s), not shown", nullptr, int(loaded.parts - loaded.tree.size()))});
+    tree->expandAll();
+    setState(DetailState::Shown, QString());
+    updateButtons();
+    Q_EMIT q->messageShown(loaded.id);
 }
 
 void CapturePanel::Private::deleteSelected()
@@ -375,7 +689,7 @@ void CapturePanel::Private::resend()
 void CapturePanel::Private::saveCurrentAttachment()
 {
     const QListWidgetItem *item = attachments->currentItem();
-    if (!item)
+    if (!item || item->data(MoreRole).toBool())
         return;
     const QString name = item->text();
     // Only the file's base name is offered: a name from the message must not pick
@@ -391,6 +705,30 @@ void CapturePanel::Private::saveCurrentAttachment()
         status->setText(tr("Saved %1").arg(QDir::toNativeSeparators(path)));
 }
 
+void CapturePanel::Private::saveRaw()
+{
+    if (shownPath.isEmpty())
+        return;
+    const QString suggested = QDir::home().filePath(QFileInfo(shownPath).fileName());
+    const QString path = QFileDialog::getSaveFileName(q, tr("Save raw message"), suggested,
+                                                      tr("Messages (*.eml);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    // Up to 64 MiB: copied on the worker thread, the result back as a status line.
+    status->setText(tr("Saving %1...").arg(QDir::toNativeSeparators(path)));
+    const QString from = shownPath;
+    pool.start(QRunnable::create([this, from, path] {
+        QString error;
+        const bool ok = copyFile(from, path, &error);
+        QMetaObject::invokeMethod(
+            q,
+            [this, ok, error, path] {
+                status->setText(ok ? tr("Saved %1").arg(QDir::toNativeSeparators(path)) : error);
+            },
+            Qt::QueuedConnection);
+    }));
+}
+
 CapturePanel::CapturePanel(QWidget *parent) : QWidget(parent), d(std::make_unique<Private>())
 {
     d->q = this;
@@ -398,7 +736,13 @@ CapturePanel::CapturePanel(QWidget *parent) : QWidget(parent), d(std::make_uniqu
     d->build();
 }
 
-CapturePanel::~CapturePanel() = default;
+CapturePanel::~CapturePanel()
+{
+    // A job holds the panel's address for its queued result: none may outlive it.
+    d->latest->store(0);
+    d->pool.clear();
+    d->pool.waitForDone();
+}
 
 void CapturePanel::setStore(Capture::MessageStore *store)
 {
@@ -432,6 +776,16 @@ void CapturePanel::selectMessage(const QString &id)
 QString CapturePanel::selectedId() const
 {
     return d->shownId;
+}
+
+CapturePanel::DetailState CapturePanel::detailState() const
+{
+    return d->state;
+}
+
+QString CapturePanel::stateText() const
+{
+    return d->stateLabel->text();
 }
 
 QString CapturePanel::headersText() const
@@ -470,8 +824,10 @@ QString CapturePanel::mimeTreeText() const
 QStringList CapturePanel::attachmentNames() const
 {
     QStringList names;
-    for (int i = 0; i < d->attachments->count(); ++i)
-        names << d->attachments->item(i)->text();
+    for (int i = 0; i < d->attachments->count(); ++i) {
+        if (!d->attachments->item(i)->data(MoreRole).toBool())
+            names << d->attachments->item(i)->text();
+    }
     return names;
 }
 
@@ -483,8 +839,9 @@ bool CapturePanel::saveAttachment(const QString &name, const QString &path, QStr
         return false;
     };
     const ParsedPart *found = nullptr;
-    for (const ParsedPart *part : d->parsed.attachments()) {
-        if (d->parsed.attachmentName(part) == name) {
+    const QList<const ParsedPart *> parts = d->parsed ? d->parsed->attachments() : QList<const ParsedPart *>();
+    for (const ParsedPart *part : parts) {
+        if (d->parsed->attachmentName(part) == name) {
             found = part;
             break;
         }
@@ -498,6 +855,16 @@ bool CapturePanel::saveAttachment(const QString &name, const QString &path, QStr
     if (file.write(found->body) != found->body.size() || !file.commit())
         return fail(tr("Cannot write %1: %2").arg(path, file.errorString()));
     return true;
+}
+
+bool CapturePanel::saveRawMessage(const QString &path, QString *error) const
+{
+    if (d->shownPath.isEmpty()) {
+        if (error)
+            *error = tr("No message is selected");
+        return false;
+    }
+    return copyFile(d->shownPath, path, error);
 }
 
 void CapturePanel::setConfirmClear(bool confirm)

@@ -2,13 +2,18 @@
 // listing (before and after setStore, newest first), the detail tabs, saving an
 // attachment, the HTML view never reaching the network (a QTcpServer on
 // loopback must see no connection) while cid: images resolve, delete, clear and
-// resend.
+// resend; the details loaded off the GUI thread (a loading state, stale results
+// dropped), a message too complex to parse shown as raw source that can be saved
+// whole, and large or hostile messages never pausing the GUI thread for 100 ms
+// (the Heartbeat).
 
 #include <QAbstractItemModelTester>
 #include <QBuffer>
 #include <QFile>
 #include <QHeaderView>
+#include <QElapsedTimer>
 #include <QLabel>
+#include <QLocale>
 #include <QPlainTextEdit>
 #include <QImage>
 #include <QPushButton>
@@ -20,9 +25,12 @@
 #include <QTest>
 #include <QTextDocument>
 #include <QThread>
+#include <QTimer>
 
+#include "../../unit/parsedmessage/hostilemessage.h"
 #include "../../unit/parsedmessage/samplemessage.h"
 #include "capture/capturelistmodel.h"
+#include "../heartbeat.h"
 #include "capture/capturepanel.h"
 #include "capture/messagestore.h"
 #include "capture/safehtmlbrowser.h"
@@ -72,12 +80,19 @@ private Q_SLOTS:
     void resendCarriesPath();
     void rawIsBounded();
     void unparsableStillShowsRaw();
+    void loadingStateThenShown();
+    void staleResultDropped();
+    void millionPartsNeverPauseTheGui();
+    void largeMessagesNeverPauseTheGui_data();
+    void largeMessagesNeverPauseTheGui();
     void everyControlNamed();
     void fitsAt1280x800();
     void listHoldsPagesOfALargeStore();
 
 private:
     QString commit(const QByteArray &bytes, const QString &from = QStringLiteral("sender@example.test"));
+    // Selects `id` and waits (bounded) until its details are filled in.
+    void show(const QString &id);
 
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<Capture::MessageStore> m_store;
@@ -94,6 +109,13 @@ QString TestCapturePanel::commit(const QByteArray &bytes, const QString &from)
     if (id.isEmpty())
         qFatal("commit failed: %s", qPrintable(error));
     return id;
+}
+
+void TestCapturePanel::show(const QString &id)
+{
+    m_panel->selectMessage(id);
+    QCOMPARE(m_panel->selectedId(), id);
+    QTRY_VERIFY_WITH_TIMEOUT(m_panel->detailState() != CapturePanel::DetailState::Loading, 10000);
 }
 
 void TestCapturePanel::init()
@@ -150,8 +172,8 @@ void TestCapturePanel::selectingShowsDetails()
     const QString other = commit(simple("other"));
     const QString id = commit(Sample::message(pngBytes()));
     QCOMPARE(m_panel->selectedId(), QString());
-    m_panel->selectMessage(id);
-    QCOMPARE(m_panel->selectedId(), id);
+    show(id);
+    QCOMPARE(m_panel->detailState(), CapturePanel::DetailState::Shown);
 
     QVERIFY2(m_panel->headersText().contains(QStringLiteral("Subject: ") + Sample::subject()),
              qPrintable(m_panel->headersText()));
@@ -166,7 +188,7 @@ void TestCapturePanel::selectingShowsDetails()
     QCOMPARE(m_panel->rawText().size(), Sample::message(pngBytes()).size());
 
     // Another selection replaces everything.
-    m_panel->selectMessage(other);
+    show(other);
     QCOMPARE(m_panel->plainText(), QStringLiteral("body of other\n"));
     QVERIFY(m_panel->htmlSource().isEmpty());
     QVERIFY(m_panel->attachmentNames().isEmpty());
@@ -177,7 +199,7 @@ void TestCapturePanel::saveAttachmentWritesDecodedBytes()
 {
     m_panel->setStore(m_store.get());
     const QByteArray png = pngBytes();
-    m_panel->selectMessage(commit(Sample::message(png)));
+    show(commit(Sample::message(png)));
 
     const QString pdfPath = m_dir->filePath(QStringLiteral("saved.pdf"));
     QString error;
@@ -214,7 +236,7 @@ void TestCapturePanel::htmlNeverFetches()
     auto *html = m_panel->findChild<SafeHtmlBrowser *>(QStringLiteral("captureHtml"));
     QVERIFY(html);
     tabs->setCurrentIndex(tabs->indexOf(html->parentWidget()));
-    m_panel->selectMessage(id);
+    show(id);
     QCOMPARE(m_panel->htmlSource(), Sample::htmlText(remote));
     (void)m_panel->grab(); // lays out and paints the document, images included
 
@@ -309,18 +331,37 @@ void TestCapturePanel::resendCarriesPath()
 
 void TestCapturePanel::rawIsBounded()
 {
+    // The raw and text views hold the first 2,000 lines, each at most 2,000
+    // characters: a text document costs the GUI thread per line and a line
+    // costs it per character (shaped when painted).
     m_panel->setStore(m_store.get());
-    QByteArray body;
+    const QByteArray longLine = QByteArray(100000, 'L') + "\r\n";
+    QByteArray body = longLine;
     while (body.size() < 1536 * 1024)
         body += "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz\r\n";
     const QByteArray message = simple("large") + body;
-    m_panel->selectMessage(commit(message));
-    const QString raw = m_panel->rawText();
-    QVERIFY(raw.startsWith(QString::fromLatin1(message.left(1024 * 1024))));
-    QVERIFY(raw.size() < 1024 * 1024 + 200);
-    QVERIFY2(raw.contains(QString::number(message.size())), qPrintable(raw.right(150)));
-    // The body itself is still parsed whole.
-    QCOMPARE(m_panel->plainText().size(), QString::fromLatin1(body).replace(QLatin1String("\r\n"), QLatin1String("\n")).size() + 14);
+    show(commit(message));
+    QCOMPARE(m_panel->detailState(), CapturePanel::DetailState::Shown);
+
+    const QStringList raw = m_panel->rawText().split(QLatin1Char('\n'));
+    const QList<QByteArray> lines = message.split('\n');
+    QVERIFY(raw.size() < 2000 + 5);
+    QCOMPARE(raw.at(0), QString::fromLatin1(lines.at(0)));
+    const int longAt = 5; // From, To, Subject, the empty line, "body of large", then the long one
+    QVERIFY(lines.at(longAt).startsWith("LLLL"));
+    QCOMPARE(raw.at(longAt), QString(2000, QLatin1Char('L')) + QStringLiteral(" [+%1 characters]").arg(QLocale().toString(100000 - 2000 + 1)));
+    QCOMPARE(raw.at(1999), QString::fromLatin1(lines.at(1999)));
+    QVERIFY2(m_panel->rawText().contains(QLocale().toString(message.size())), qPrintable(m_panel->rawText().right(150)));
+
+    // The body is parsed whole; the Text tab shows its beginning, with a note
+    // of the whole length.
+    const QString plain = QString::fromLatin1("body of large\r\n" + body).replace(QLatin1String("\r\n"), QLatin1String("\n"));
+    const QStringList shown = m_panel->plainText().split(QLatin1Char('\n'));
+    QVERIFY(shown.size() < 2000 + 5);
+    QCOMPARE(shown.at(0), QStringLiteral("body of large"));
+    QVERIFY(shown.at(1).startsWith(QString(2000, QLatin1Char('L')) + QLatin1String(" [+")));
+    QCOMPARE(shown.at(2), plain.section(QLatin1Char('\n'), 2, 2));
+    QVERIFY2(m_panel->plainText().contains(QLocale().toString(plain.size())), qPrintable(m_panel->plainText().right(150)));
 }
 
 void TestCapturePanel::unparsableStillShowsRaw()
@@ -330,10 +371,161 @@ void TestCapturePanel::unparsableStillShowsRaw()
     for (int i = 0; i < 200; ++i)
         deep += "Content-Type: multipart/mixed; boundary=\"b" + QByteArray::number(i) + "\"\r\n\r\n--b"
             + QByteArray::number(i) + "\r\n";
-    m_panel->selectMessage(commit(deep));
+    show(commit(deep));
     QCOMPARE(m_panel->rawText(), QString::fromLatin1(deep));
     QVERIFY2(m_panel->headersText().contains(QLatin1String("deeper than 32")), qPrintable(m_panel->headersText()));
     QVERIFY(m_panel->attachmentNames().isEmpty());
+    QCOMPARE(m_panel->detailState(), CapturePanel::DetailState::TooComplex);
+    QVERIFY2(m_panel->stateText().contains(QLatin1String("Too complex to display")), qPrintable(m_panel->stateText()));
+}
+
+void TestCapturePanel::loadingStateThenShown()
+{
+    m_panel->setStore(m_store.get());
+    const QString id = commit(simple("loading"));
+    QSignalSpy shown(m_panel.get(), &CapturePanel::messageShown);
+    m_panel->selectMessage(id);
+    // The file is read and parsed on the worker: until its result is back
+    // the details say so, and show nothing of another message.
+    QCOMPARE(m_panel->detailState(), CapturePanel::DetailState::Loading);
+    QVERIFY2(m_panel->stateText().contains(QLatin1String("Loading")), qPrintable(m_panel->stateText()));
+    QVERIFY(m_panel->plainText().isEmpty());
+    QVERIFY(shown.wait(10000));
+    QCOMPARE(shown.constFirst().constFirst().toString(), id);
+    QCOMPARE(m_panel->detailState(), CapturePanel::DetailState::Shown);
+    QVERIFY(m_panel->stateText().isEmpty());
+    QCOMPARE(m_panel->plainText(), QStringLiteral("body of loading\n"));
+}
+
+void TestCapturePanel::staleResultDropped()
+{
+    // A large message selected, then at once a small one: the large one's
+    // result (whenever it comes) must not replace the small one's details.
+    m_panel->setStore(m_store.get());
+    const QString large = commit(Hostile::manyParts(9999));
+    const QString small = commit(simple("small"));
+    QSignalSpy shown(m_panel.get(), &CapturePanel::messageShown);
+    m_panel->selectMessage(large);
+    m_panel->selectMessage(small);
+    QTRY_COMPARE_WITH_TIMEOUT(m_panel->detailState(), CapturePanel::DetailState::Shown, 10000);
+    QCOMPARE(m_panel->plainText(), QStringLiteral("body of small\n"));
+    // The worker runs jobs in order: the large one's came (or was skipped)
+    // before the small one's. Nothing more arrives.
+    QVERIFY(!shown.wait(500));
+    QCOMPARE(shown.size(), 1);
+    QCOMPARE(shown.constFirst().constFirst().toString(), small);
+    QCOMPARE(m_panel->plainText(), QStringLiteral("body of small\n"));
+    QCOMPARE(m_panel->mimeTreeText(), QStringLiteral("text/plain"));
+}
+
+void TestCapturePanel::millionPartsNeverPauseTheGui()
+{
+    // 1,000,000 parts in 34 MiB: refused by the parser's part bound, shown as
+    // raw source (bounded) with a clear "too complex" state; the whole file can
+    // still be saved. Selecting it never pauses the GUI thread for 100 ms.
+    m_panel->setStore(m_store.get());
+    m_panel->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_panel.get()));
+    const QByteArray message = Hostile::manyParts(1000000);
+    const QString id = commit(message);
+    QCOMPARE(m_panel->detailState(), CapturePanel::DetailState::Empty);
+    auto *tabs = m_panel->findChild<QTabWidget *>();
+    QVERIFY(tabs);
+
+    QSignalSpy shown(m_panel.get(), &CapturePanel::messageShown);
+    QElapsedTimer clock;
+    Heartbeat heartbeat;
+    // From the event loop once the heartbeat beats, so that it sees the pause
+    // the selection itself causes.
+    QTimer::singleShot(50, this, [&] {
+        clock.start();
+        m_panel->selectMessage(id);
+    });
+    QVERIFY(shown.wait(30000));
+    const qint64 shownAfter = clock.elapsed();
+    QCOMPARE(m_panel->detailState(), CapturePanel::DetailState::TooComplex);
+    // Every tab looked at in turn, as a user would, inside the measured span.
+    for (int i = 0; i < tabs->count(); ++i) {
+        tabs->setCurrentIndex(i);
+        (void)m_panel->grab();
+        QTest::qWait(20);
+    }
+    qInfo("1,000,000 parts: too complex after %lld ms; longest GUI pause %lld ms", shownAfter, heartbeat.maxGapMs());
+    QVERIFY2(heartbeat.maxGapMs() < 100, qPrintable(QStringLiteral("GUI thread paused %1 ms").arg(heartbeat.maxGapMs())));
+
+    QVERIFY2(m_panel->stateText().contains(QLatin1String("Too complex to display")), qPrintable(m_panel->stateText()));
+    QVERIFY2(m_panel->stateText().contains(QLatin1String("more than 10000 MIME parts")), qPrintable(m_panel->stateText()));
+    // The raw source's first 2,000 lines, and a note of the whole size.
+    const QString raw = m_panel->rawText();
+    const qsizetype lines2000 = [&] {
+        qsizetype at = -1;
+        for (int i = 0; i < 2000; ++i)
+            at = message.indexOf('\n', at + 1);
+        return at + 1;
+    }();
+    QVERIFY(raw.startsWith(QString::fromLatin1(message.left(lines2000))));
+    QVERIFY(raw.size() < lines2000 + 300);
+    QVERIFY2(raw.contains(QLocale().toString(message.size())), qPrintable(raw.right(150)));
+    QVERIFY(m_panel->attachmentNames().isEmpty());
+    QVERIFY(m_panel->mimeTreeText().isEmpty());
+
+    QPushButton *saveRaw = button(m_panel.get(), QStringLiteral("Save raw message"));
+    QVERIFY(saveRaw && saveRaw->isEnabled());
+    const QString copy = m_dir->filePath(QStringLiteral("whole.eml"));
+    QString error;
+    QVERIFY2(m_panel->saveRawMessage(copy, &error), qPrintable(error));
+    QFile saved(copy);
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    QVERIFY(saved.readAll() == message);
+}
+
+void TestCapturePanel::largeMessagesNeverPauseTheGui_data()
+{
+    QTest::addColumn<QByteArray>("message");
+    QTest::addColumn<QString>("treeEnd"); // the MIME tree's last line
+    QTest::addRow("9,999 parts: at the part bound") << Hostile::manyParts(9999) << QStringLiteral("... 9500 more part(s), not shown");
+    QTest::addRow("40 MiB of text") << Hostile::largeText(40 * 1024 * 1024) << QStringLiteral("text/plain");
+    QByteArray html = Hostile::head("text/html; charset=utf-8");
+    while (html.size() < 4 * 1024 * 1024)
+        html += "<p>A paragraph of a long <b>newsletter</b> with <a href=\"https://example.test/\">a link</a>.</p>\r\n";
+    QTest::addRow("4 MiB of HTML") << html << QStringLiteral("text/html");
+}
+
+void TestCapturePanel::largeMessagesNeverPauseTheGui()
+{
+    // Within the parser's bounds, but large: every view gets a bounded excerpt,
+    // so filling the tabs stays short.
+    QFETCH(QByteArray, message);
+    QFETCH(QString, treeEnd);
+    m_panel->setStore(m_store.get());
+    m_panel->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_panel.get()));
+    const QString id = commit(message);
+    QCOMPARE(m_panel->detailState(), CapturePanel::DetailState::Empty);
+    auto *tabs = m_panel->findChild<QTabWidget *>();
+    QVERIFY(tabs);
+
+    QSignalSpy shown(m_panel.get(), &CapturePanel::messageShown);
+    QElapsedTimer clock;
+    Heartbeat heartbeat;
+    QTimer::singleShot(50, this, [&] {
+        clock.start();
+        m_panel->selectMessage(id);
+    });
+    QVERIFY(shown.wait(30000));
+    const qint64 shownAfter = clock.elapsed();
+    QCOMPARE(m_panel->detailState(), CapturePanel::DetailState::Shown);
+    // Every tab looked at in turn, as a user would, inside the measured span.
+    for (int i = 0; i < tabs->count(); ++i) {
+        tabs->setCurrentIndex(i);
+        (void)m_panel->grab();
+        QTest::qWait(20);
+    }
+    qInfo("%s: shown after %lld ms; longest GUI pause %lld ms", QTest::currentDataTag(), shownAfter, heartbeat.maxGapMs());
+    QVERIFY2(heartbeat.maxGapMs() < 100, qPrintable(QStringLiteral("GUI thread paused %1 ms").arg(heartbeat.maxGapMs())));
+    QVERIFY(m_panel->mimeTreeText().endsWith(treeEnd));
+    QVERIFY(m_panel->plainText().size() < 1024 * 1024 + 200);
+    QVERIFY(m_panel->rawText().size() < 1024 * 1024 + 200);
 }
 
 void TestCapturePanel::everyControlNamed()
@@ -367,7 +559,7 @@ void TestCapturePanel::everyControlNamed()
 void TestCapturePanel::fitsAt1280x800()
 {
     m_panel->setStore(m_store.get());
-    m_panel->selectMessage(commit(Sample::message(pngBytes())));
+    show(commit(Sample::message(pngBytes())));
     const QSize minimum = m_panel->minimumSizeHint();
     QVERIFY2(minimum.width() <= 1280 && minimum.height() <= 800,
              qPrintable(QStringLiteral("%1x%2").arg(minimum.width()).arg(minimum.height())));

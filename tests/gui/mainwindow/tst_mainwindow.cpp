@@ -282,7 +282,7 @@ void TestMainWindow::failedSendWaitsInTheOutboxUntilRetryAccepted()
     QCOMPARE(w.window.historyStore()->outbox().size(), 0);
     QCOMPARE(w.window.tabs()->tabText(w.window.tabs()->indexOf(outbox)), QStringLiteral("&Outbox (0)"));
     QTRY_COMPARE_WITH_TIMEOUT(w.window.capturePanel()->messageCount(), 1, 2000);
-    QVERIFY(w.window.capturePanel()->headersText().contains(QStringLiteral("waits in the outbox")));
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.capturePanel()->headersText().contains(QStringLiteral("waits in the outbox")), 5000);
     // Every attempt is in the history: failed, failed, accepted (in the order
     // they were stored; start times of sessions a few ms apart may tie).
     QList<Store::SessionSummary> all = sessions(w.window.historyStore());
@@ -384,7 +384,7 @@ void TestMainWindow::firstRunSendsToTheCaptureServer()
     QVERIFY2(result.accepted, qPrintable(result.error.toString()));
     QVERIFY(result.tls.verified);
     QTRY_COMPARE_WITH_TIMEOUT(w.window.tabs()->currentWidget(), w.window.capturePanel(), 2000);
-    QVERIFY(w.window.capturePanel()->headersText().contains(QStringLiteral("first message")));
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.capturePanel()->headersText().contains(QStringLiteral("first message")), 5000);
 }
 
 void TestMainWindow::diagnoseChecksTheCurrentConnection()

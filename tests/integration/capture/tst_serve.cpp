@@ -97,7 +97,7 @@ void tst_Serve::helpOptionsAreDocumented()
         const QString option = t.section(u' ', 0, 0);
         QVERIFY2(doc.contains(u'`' + option), qPrintable(option + QStringLiteral(" is not in docs/cli.md")));
     }
-    QCOMPARE(options, 12);
+    QCOMPARE(options, 16);
 }
 
 void tst_Serve::portInUse()

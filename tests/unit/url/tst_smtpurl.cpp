@@ -426,6 +426,9 @@ void TestSmtpUrl::targetAndDisplayOfBuiltUrls_data()
                         << "smtps://[2001:db8::2]:465";
     QTest::addRow("user-specials") << "esmtp" << "mx.test" << 587 << false << "a b/c?d#e[f]%"
                                    << "mx.test:587" << "esmtp://a%20b%2Fc%3Fd%23e%5Bf%5D%25@mx.test:587";
+    // parse() refuses a raw NBSP (or any space): escaped, the display parses back.
+    QTest::addRow("user-nbsp") << "esmtp" << "mx.test" << 587 << false << QStringLiteral("a\u00a0b")
+                               << "mx.test:587" << "esmtp://a%C2%A0b@mx.test:587";
     QTest::addRow("unix") << "smtp" << "/run/s" << 0 << true << "" << "/run/s" << "smtp:///run/s";
 }
 
