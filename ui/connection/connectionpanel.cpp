@@ -721,7 +721,12 @@ ConnectionPanel::ConnectionPanel(ProfileStore *store, QWidget *parent)
         d->requestPassword(passwordFor);
 }
 
-ConnectionPanel::~ConnectionPanel() = default;
+ConnectionPanel::~ConnectionPanel()
+{
+    // The children go before d: a focused line edit still emits editingFinished
+    // when a top-level panel's window closes in ~QWidget, and the slots use d.
+    qDeleteAll(findChildren<QWidget *>(QString(), Qt::FindDirectChildrenOnly));
+}
 
 ConnectionProfile ConnectionPanel::profile() const
 {
