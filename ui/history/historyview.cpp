@@ -493,7 +493,9 @@ void HistoryView::Private::updateDetail()
     exportButton->setEnabled(!ids.isEmpty());
     QList<qint64> sorted = ids;
     std::sort(sorted.begin(), sorted.end());
-    if (sorted == shownIds)
+    // std::equal rather than QList's ==, which in Qt 6.4 hands memcmp a null
+    // pointer for an empty list (undefined, and reported by UBSan).
+    if (std::equal(sorted.cbegin(), sorted.cend(), shownIds.cbegin(), shownIds.cend()))
         return; // a refresh kept the selection: the records have not changed
     if (ids.isEmpty()) {
         showNothing({});
