@@ -60,7 +60,7 @@ void TestMimeDelivery::composedMessageArrivesIntact()
     QTemporaryDir dir;
     QByteArray binary(300 * 1024, Qt::Uninitialized);
     for (int i = 0; i < binary.size(); ++i)
-        binary[i] = char((i * 7919) % 251);
+        binary[i] = char((qint64(i) * 7919) % 251);
     const QString binaryPath = dir.filePath(QStringLiteral("data.bin"));
     {
         QFile f(binaryPath);
