@@ -41,7 +41,7 @@ struct Mailbox
 
 // "user@example.org" or "Display Name <user@example.org>". CR, LF and NUL are
 // refused before anything else: they could end a header or an SMTP command
-// (security catalogue C.21; RFC 5321 4.1.1.2, RFC 5322 2.2).
+// (docs/security.md; RFC 5321 4.1.1.2, RFC 5322 2.2).
 std::optional<Mailbox> parseAddressArgument(const QString &arg, const QString &option, QString *error)
 {
     if (const auto bad = Smtp::checkNoControlChars(arg, option)) {

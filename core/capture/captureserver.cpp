@@ -520,7 +520,7 @@ bool Connection::runOne(const ServerAction &action)
         return false;
     case ServerAction::Kind::StartTls:
         if (!m_waitingFlushForTls) {
-            // RFC 3207 4.2 (and the STARTTLS injection of security-catalogue):
+            // RFC 3207 4.2 (and the STARTTLS injection of docs/security.md):
             // whatever the client sent after STARTTLS, before seeing our 220, was
             // sent in plaintext and must not be read as TLS-protected commands.
             // The 220 is still in our buffer, so the handshake cannot have begun.

@@ -15,7 +15,7 @@ namespace {
 
 // Flow control for message bodies: read this much at a time, and keep at most
 // HighWater bytes queued in the socket so memory stays flat whatever the size
-// (security catalogue I.78: Qt's write buffer is unbounded).
+// (docs/security.md: Qt's write buffer is unbounded).
 constexpr qint64 ReadChunk = 256 * 1024;
 constexpr qint64 HighWater = 2 * 1024 * 1024;
 // Messages at most this big are read whole and handed to the session with the
@@ -266,7 +266,7 @@ void Driver::startSending()
 
 SmtpError Driver::prepareEnvelope(Message &m)
 {
-    // Every address is checked before anything is sent (security catalogue
+    // Every address is checked before anything is sent (docs/security.md
     // C.21-23): a CR, LF or NUL never reaches a command line.
     Smtp::Envelope &env = m.envelope;
     QString error;
@@ -296,7 +296,7 @@ bool Driver::retryDeferredRecipients(Message &m)
 {
     // RFC 5321 4.5.3.1.10: a server that takes fewer recipients per message
     // answers 452 to the rest; the client sends the message again to them in a
-    // new transaction (security catalogue G.61). Only after a transaction that
+    // new transaction (docs/security.md). Only after a transaction that
     // delivered to someone, so every retry makes progress.
     QList<int> deferred;
     for (int i : std::as_const(m.rcptIndexes)) {

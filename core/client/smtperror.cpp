@@ -8,7 +8,7 @@
 namespace {
 
 // Server text comes from the network: make it one printable line before it goes
-// into a message, a log or an exception (security catalogue E.47: no raw control
+// into a message, a log or an exception (docs/security.md: no raw control
 // bytes, no terminal escapes). Line breaks between reply lines become " / ".
 // Reply lines joined with " / " so an error stays on one line.
 QString printableServerText(const QByteArray &text)

@@ -4,7 +4,7 @@
 // envelopes, rows read back from the history or a capture folder. Before such
 // text reaches a terminal, a log, a widget (label, tooltip, table cell) or an
 // HTML report, the characters that could rewrite or disguise what is around it
-// are shown as escapes (security catalogue E.47, H.77):
+// are shown as escapes (docs/security.md):
 //
 //   - C0 controls U+0000-U+001F (ESC starts terminal sequences, BEL ends OSC
 //     titles, CR and LF start lines of their own), DEL U+007F and C1 controls

@@ -20,7 +20,7 @@ QByteArray Reply::text() const
 
 namespace {
 
-// Server text is untrusted bytes (security catalogue E.47): decode UTF-8 when it
+// Server text is untrusted bytes (docs/security.md): decode UTF-8 when it
 // is valid, else read it as Latin-1 so no byte is lost, then show it by the one
 // escaping rule (printable.h) so a reply cannot rewrite the line it is shown in
 // (terminal escapes, U+202E).

@@ -309,7 +309,7 @@ QString SaslClient::choose(const QStringList &offered, const SaslCredentials &cr
 
     // A token means the user authenticates through OAuth: never fall back to a
     // password mechanism with it, and never send a password through a token
-    // mechanism (security catalogue H.73: no silent downgrade).
+    // mechanism (docs/security.md: no silent downgrade).
     const bool wantToken = !credentials.oauthToken.isEmpty();
     for (const MechInfo &m : kMechanisms) {
         if (m.usesToken != wantToken)

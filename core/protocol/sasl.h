@@ -31,7 +31,7 @@ class SaslClient
 public:
     enum class Step { Continue, Done, Failed };
 
-    // Limits against hostile servers (security catalogue H.71, H.72): step() fails
+    // Limits against hostile servers (docs/security.md): step() fails
     // once more than MaxRounds challenges arrived in one exchange, or when one
     // decoded challenge is larger than MaxChallengeSize octets.
     static constexpr int MaxRounds = 10;

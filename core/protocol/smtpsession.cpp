@@ -6,7 +6,7 @@ namespace Smtp {
 
 namespace {
 
-constexpr int MaxAuthRounds = 10; // security catalogue H.71: a server answering 334 forever
+constexpr int MaxAuthRounds = 10; // docs/security.md: a server answering 334 forever
 constexpr qsizetype MaxCommandLine = 512; // RFC 5321 4.5.3.1.4, CRLF included
 
 QByteArray crlf(QByteArray line)
@@ -233,7 +233,7 @@ void Session::connected()
 {
     if (m_state != State::Connecting)
         return;
-    // RFC 5321 3.1 / security catalogue E.49: say nothing before the 220 arrives.
+    // RFC 5321 3.1 / docs/security.md: say nothing before the 220 arrives.
     setState(State::Greeting);
 }
 
@@ -293,7 +293,7 @@ void Session::closed()
     case State::Failed:
         return;
     case State::Quitting: {
-        // A missing 221 does not undo what was already done (security catalogue E.51).
+        // A missing 221 does not undo what was already done (docs/security.md).
         SessionEvent e;
         e.type = SessionEvent::Type::QuitResult;
         emitEvent(std::move(e));
@@ -375,7 +375,7 @@ void Session::handleReply(const Reply &reply)
     if (m_pending.empty()) {
         if (m_bodyTxn >= 0) {
             // The server answered while the message data was still being written:
-            // an early rejection (security catalogue F.58). DATA cannot be resumed.
+            // an early rejection (docs/security.md). DATA cannot be resumed.
             failReply(QStringLiteral("DATA"), reply,
                       QStringLiteral("the server interrupted the data transfer with %1: %2")
                           .arg(reply.code)
@@ -384,7 +384,7 @@ void Session::handleReply(const Reply &reply)
         }
         if (reply.code == 421) {
             // RFC 5321 3.8: a server may announce its shutdown at any time, e.g. an
-            // idle timeout on a kept-open session (security catalogue F.59).
+            // idle timeout on a kept-open session (docs/security.md).
             failReply(stateName(m_state), reply,
                       QStringLiteral("the server closed the session (421: service not available)"));
             return;
@@ -595,7 +595,7 @@ void Session::onEhlo(const Reply &reply, bool helo)
     if (!helo && m_state == State::Ehlo && reply.isPermanentFailure()) {
         // RFC 5321 4.1.1.1: fall back to HELO on a 5xx... unless TLS is required:
         // HELO cannot lead to STARTTLS, so falling back would be a downgrade
-        // (security catalogue A.8).
+        // (docs/security.md).
         if (m_config.tlsMode == SessionConfig::TlsMode::Required) {
             failReply(QStringLiteral("EHLO"), reply,
                       QStringLiteral("the server refused EHLO, so STARTTLS cannot be used and TLS is "
@@ -617,7 +617,7 @@ void Session::afterCapabilities()
         switch (m_config.tlsMode) {
         case SessionConfig::TlsMode::Required:
             if (!m_caps.startTls()) {
-                // RFC 3207 6 / security catalogue A.6: a missing STARTTLS may be an
+                // RFC 3207 6 / docs/security.md: a missing STARTTLS may be an
                 // attacker stripping it; never continue in the clear.
                 fail(replyError(SmtpError::Category::Tls, QStringLiteral("SMTP-TLS-ERROR"), QStringLiteral("EHLO"),
                                 QStringLiteral("the server does not offer STARTTLS and TLS is required; "
@@ -699,7 +699,7 @@ void Session::startAuth()
     }
     if (!m_encrypted && !m_config.allowPlaintextAuth) {
         // Credentials never cross an unencrypted connection unless the user asked
-        // (RFC 8314 5; Go CVE-2017-15042; security catalogue A.9, H.68).
+        // (RFC 8314 5; Go CVE-2017-15042; docs/security.md).
         fail(SmtpError::make(SmtpError::Category::Auth, QStringLiteral("SMTP-AUTH-ERROR"), QStringLiteral("AUTH"),
                              QStringLiteral("refusing to send credentials over an unencrypted connection; use "
                                             "STARTTLS (tls flag, esmtptls://) or implicit TLS (ssl flag, "
@@ -1051,7 +1051,7 @@ void Session::maybeFinishRecipients(Txn &t)
         return;
     if (t.accepted == 0) {
         // Nothing is sent when every recipient is refused (curl's RCPT_ALLOWFAILS
-        // semantics; security catalogue G.62). DATA/BDAT may already be pipelined:
+        // semantics; docs/security.md). DATA/BDAT may already be pipelined:
         // their replies are still collected before RSET.
         // Each address with the reply that refused it; the error carries the last
         // reply's code and enhanced code, so it can be explained (RFC 3463).

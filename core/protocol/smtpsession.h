@@ -271,7 +271,7 @@ private:
     std::deque<Pending> m_pending;
     // How many pending commands had been handed out (takeOutput) when the
     // current bytes arrived: a reply to a command still in m_output, written
-    // during this receive(), cannot be genuine (security catalogue E.49).
+    // during this receive(), cannot be genuine (docs/security.md).
     qsizetype m_answerable = 0;
     quint64 m_repliesReceived = 0;
     qsizetype m_unsent = 0; // pending commands not yet taken by takeOutput()

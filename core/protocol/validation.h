@@ -1,6 +1,6 @@
 #pragma once
 // Checks on everything user-supplied that reaches an SMTP command line, done
-// before any I/O (security catalogue C.21-25: CR, LF or NUL must never reach the
+// before any I/O (docs/security.md: CR, LF or NUL must never reach the
 // wire inside a command).
 
 #include <QByteArray>

@@ -463,7 +463,7 @@ void SmtpTransport::Private::startConnect(const Options &opts)
 
     // TLS settings go on before any byte is exchanged. defaultConfiguration()
     // keeps QSsl::SecureProtocols and VerifyPeer; nothing here lowers them
-    // (security catalogue A.12).
+    // (docs/security.md).
     QSslConfiguration config = QSslConfiguration::defaultConfiguration();
     if (!options.caFile.isEmpty()) {
         const QList<QSslCertificate> extra = QSslCertificate::fromPath(options.caFile, QSsl::Pem);

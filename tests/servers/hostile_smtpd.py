@@ -95,7 +95,8 @@ time, default delay 0.05 s: fragmented replies, E.48), record_data=1, tls_min/tl
 (1.0 1.1 1.2 1.3), close_mid_data=N, idle_timeout=S (default 600), max_line=N (16384),
 flood_cap=BYTES (268435456: a flood stops there, so a client that buffers without bound
 fails its test instead of filling the memory).
-The letters in parentheses refer to security-catalogue.md.
+The codes in parentheses (A.1, E.48, ...) name the section of docs/security.md
+(A. STARTTLS and TLS policy ... I. Resource limits) and a case within it.
 """
 
 import argparse
@@ -523,7 +524,7 @@ class Session:
         self.buf.clear()
         if leftover and leftover[0] != 0x16:
             # RFC 3207 4: after the 220 the client starts TLS; anything else is plaintext
-            # it must not send (security catalogue A.5).
+            # it must not send (docs/security.md).
             self.event("plain-after-starttls", bytes=show(leftover[:200]))
         self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         obj = self.tls_ctx.wrap_bio(self.incoming, self.outgoing, server_side=True)

@@ -490,7 +490,7 @@ void tst_CaptureServer::faultReplies_data()
 
     QTest::addRow("greeting 554") << "greeting:554 5.3.2 Not accepting mail" << int(Mode::Plain) << false << false
                                   << 554 << "5.3.2" << "greeting" << "SMTP-REPLY-ERROR";
-    // With TLS required the client may not fall back to HELO (security catalogue A.8).
+    // With TLS required the client may not fall back to HELO (docs/security.md).
     QTest::addRow("ehlo 550") << "ehlo:550 5.7.1 Go away" << int(Mode::StartTlsRequired) << false << false << 550
                               << "5.7.1" << "EHLO" << "SMTP-TLS-ERROR";
     QTest::addRow("ehlo 421") << "ehlo:421 4.3.2 Shutting down" << int(Mode::Plain) << false << false << 421
@@ -710,7 +710,7 @@ void tst_CaptureServer::idleTimeout()
 
 void tst_CaptureServer::startTlsInjectionDiscarded()
 {
-    // RFC 3207 4.2 / security catalogue: a command sent in the same segment as
+    // RFC 3207 4.2 / docs/security.md: a command sent in the same segment as
     // STARTTLS (before the handshake) was sent in plaintext and must never be
     // answered as if it came inside TLS.
     QSslSocket socket;

@@ -1,5 +1,5 @@
 // The engine against scripted hostile and faulty servers (tests/servers/
-// hostile_smtpd.py; security-catalogue.md). Each case must end in a clear error
+// hostile_smtpd.py; docs/security.md). Each case must end in a clear error
 // naming the step, within the configured timeouts, with nothing sent that
 // should not have been, and no crash. The server records every client line
 // (pre-TLS and post-TLS apart), so the tests assert what was NOT sent.

@@ -1127,7 +1127,7 @@ void tst_SmtpClient::keepAlive_data()
     QTest::addColumn<bool>("reconnectNoted");   // the transcript says it reconnected
 
     QTest::addRow("NOOP before reuse") << QByteArray("C: NOOP\nS: 250 2.0.0 ok\n") << false << 1 << false;
-    // RFC 5321 3.8 / security catalogue F.59: an idle timeout; the client reconnects once.
+    // RFC 5321 3.8 / docs/security.md: an idle timeout; the client reconnects once.
     QTest::addRow("421 to NOOP")
         << QByteArray("C: NOOP\nS: 421 4.4.2 idle timeout, closing\n-- close\n-- accept\n") + opening() << false << 2
         << true;

@@ -1,6 +1,6 @@
 // Tests of Smtp::SaslClient: RFC test vectors (RFC 4616, RFC 2195, RFC 5802,
 // RFC 7677, RFC 7628), OAuth error handling, mechanism choice and the limits
-// against hostile servers (security catalogue H.71-H.75).
+// against hostile servers (docs/security.md).
 //
 // libgsasl 2.2 draws the SCRAM client nonce from getrandom() with no hook to
 // fix it, so the RFC 5802/7677 exchanges cannot be replayed byte for byte.
@@ -481,7 +481,7 @@ void tst_SaslClient::plainRfc4616_data()
     QTest::addRow("Ursel/Kurt, initial response") << "Ursel" << "Kurt" << "xipj3plmq" << kurt << false;
     QTest::addRow("tim, after empty 334") << "" << "tim" << "tanstaaftanstaaf" << tim << true;
     QTest::addRow("Ursel/Kurt, after empty 334") << "Ursel" << "Kurt" << "xipj3plmq" << kurt << true;
-    // CR/LF are harmless: the caller base64-encodes (security catalogue C.25).
+    // CR/LF are harmless: the caller base64-encodes (docs/security.md).
     QTest::addRow("CRLF in user stays data") << "" << "u\r\nMAIL FROM:<x>" << "pw"
                                              << QByteArray("\0u\r\nMAIL FROM:<x>\0pw", 20) << false;
 }
