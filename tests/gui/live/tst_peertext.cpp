@@ -5,6 +5,7 @@
 // ("\x1b", "\x202e"), never the raw characters, and a tooltip that looks like
 // HTML shows its tags as text.
 
+#include "shared/unsafetext.h"
 #include "capture/messagestore.h"
 #include "capture/capturelistmodel.h"
 #include "diagnose/checklistmodel.h"
@@ -31,29 +32,10 @@ const QString HostileCn = u"\x1b]0;title\x07\x1b[2Jleaf\u202e\u2066"_s;
 const QString HostileCnShown = uR"(\x1b]0;title\x07\x1b[2Jleaf\x202e\x2066)"_s;
 
 // A character a viewer would act on or that would disguise the text around it
-// (independent of the implementation): controls, format characters (Cf), line
-// and paragraph separators.
+// (shared/unsafetext.h); line feeds are allowed (multi-line labels).
 bool holdsUnsafe(const QString &text)
 {
-    for (qsizetype i = 0; i < text.size(); ++i) {
-        char32_t ucs = text.at(i).unicode();
-        if (text.at(i).isHighSurrogate() && i + 1 < text.size()) {
-            ucs = QChar::surrogateToUcs4(text.at(i), text.at(i + 1));
-            ++i;
-        }
-        if (ucs == u'\n')
-            continue;
-        switch (QChar::category(ucs)) {
-        case QChar::Other_Control:
-        case QChar::Other_Format:
-        case QChar::Separator_Line:
-        case QChar::Separator_Paragraph:
-            return true;
-        default:
-            break;
-        }
-    }
-    return false;
+    return UnsafeText::holds(text, true);
 }
 
 // What a tooltip shows: Qt renders it as HTML when it looks like HTML

@@ -7,6 +7,7 @@
 // BEL, other C0 but line feed, DEL, C1, format character or line separator),
 // must show the escaped form instead, and JSON must still carry the exact values.
 
+#include "shared/unsafetext.h"
 #include "client/smtpclient.h"
 #include "processrun.h"
 #include "serveprocess.h"
@@ -44,35 +45,22 @@ const QByteArray LeafShown = R"(\x1b]0;title\x07\x1b[2Jleaf\x202e\x2066)";
 const QByteArray CaShown = R"(CA \x1b[2J\x202e\x9bgro.live)";
 const QByteArray SanShown = R"(host\x1b]0;san\x07.test)";
 
-// The first character of `bytes` a terminal could act on, independently of the
-// implementation: invalid UTF-8 (a lone 0x9B byte is an 8-bit CSI), then every
-// control but the line feed, format characters (Cf: U+202E, U+2066...), line
-// and paragraph separators. Empty when there is none.
+// The first character of `bytes` a terminal could act on: invalid UTF-8 (a
+// lone 0x9B byte is an 8-bit CSI), then what UnsafeText finds (line feeds
+// allowed). Empty when there is none.
 QString firstUnsafe(const QByteArray &bytes)
 {
     QStringDecoder utf8(QStringDecoder::Utf8);
     const QString text = utf8.decode(bytes);
     if (utf8.hasError())
         return u"invalid UTF-8"_s;
-    for (qsizetype i = 0; i < text.size(); ++i) {
-        char32_t ucs = text.at(i).unicode();
-        if (text.at(i).isHighSurrogate() && i + 1 < text.size()) {
-            ucs = QChar::surrogateToUcs4(text.at(i), text.at(i + 1));
-            ++i;
-        }
-        if (ucs == u'\n')
-            continue;
-        switch (QChar::category(ucs)) {
-        case QChar::Other_Control:
-        case QChar::Other_Format:
-        case QChar::Separator_Line:
-        case QChar::Separator_Paragraph:
-            return u"U+%1 at offset %2"_s.arg(uint(ucs), 4, 16, QLatin1Char('0')).arg(i);
-        default:
-            break;
-        }
-    }
-    return {};
+    const qsizetype i = UnsafeText::first(text, true);
+    if (i < 0)
+        return {};
+    const char32_t ucs = text.at(i).isHighSurrogate() && i + 1 < text.size()
+        ? QChar::surrogateToUcs4(text.at(i), text.at(i + 1))
+        : text.at(i).unicode();
+    return u"U+%1 at offset %2"_s.arg(uint(ucs), 4, 16, QLatin1Char('0')).arg(i);
 }
 
 #define VERIFY_SAFE(run)                                                                                           \

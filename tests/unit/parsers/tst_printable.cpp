@@ -1,8 +1,9 @@
-// The escaping rule for text from outside (protocol/printable.h; security
-// catalogue E.47, H.77): what changes, what stays readable, the notation, and
+// The escaping rule for text from outside (protocol/printable.h;
+// docs/security.md): what changes, what stays readable, the notation, and
 // the guards safeText()/safeLine() that may run over already escaped text.
 
 #include "protocol/printable.h"
+#include "shared/unsafetext.h"
 
 #include <QTest>
 
@@ -21,31 +22,10 @@ QString fromUcs4(char32_t ucs)
 }
 
 // Independent of the implementation: the categories a shown text must never
-// hold raw (controls, format characters, line/paragraph separators, surrogates
-// without their pair).
+// hold raw (shared/unsafetext.h).
 bool holdsUnsafe(const QString &text)
 {
-    for (qsizetype i = 0; i < text.size(); ++i) {
-        const QChar c = text.at(i);
-        if (c.isHighSurrogate() && i + 1 < text.size() && text.at(i + 1).isLowSurrogate()) {
-            const char32_t ucs = QChar::surrogateToUcs4(c, text.at(i + 1));
-            if (QChar::category(ucs) == QChar::Other_Format)
-                return true;
-            ++i;
-            continue;
-        }
-        switch (c.category()) {
-        case QChar::Other_Control:
-        case QChar::Other_Format:
-        case QChar::Other_Surrogate:
-        case QChar::Separator_Line:
-        case QChar::Separator_Paragraph:
-            return true;
-        default:
-            break;
-        }
-    }
-    return false;
+    return UnsafeText::holds(text);
 }
 
 } // namespace
