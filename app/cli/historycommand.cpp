@@ -28,8 +28,8 @@ const QStringList KnownOutcomes{QStringLiteral("accepted"), QStringLiteral("part
                                 QStringLiteral("warn"),     QStringLiteral("fail")};
 
 // Stored text comes from servers, .eml files, the window and the database file
-// itself: it is shown by the escaping rule of protocol/printable.h (security
-// catalogue 77: terminal injection). Values stored as they were (target, user,
+// itself: it is shown by the escaping rule of protocol/printable.h (docs/security.md:
+// terminal injection). Values stored as they were (target, user,
 // subject, addresses) go through Smtp::printable(); text the engine composed,
 // already escaped (errors, check summaries, transcript lines), through
 // Smtp::safeLine(), which keeps it one line and leaves its escapes as they are.

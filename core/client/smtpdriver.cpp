@@ -689,7 +689,7 @@ void Driver::handle(const Smtp::SessionEvent &e)
         break;
     case T::Failed:
         if (m_checkingReuse && !m_reconnected) {
-            // The kept-open session died while idle: connect again once (catalogue F.59).
+            // The kept-open session died while idle: connect again once (docs/security.md section F).
             m_checkingReuse = false;
             m_reconnected = true;
             addTranscript(TranscriptEntry::Direction::Info,

@@ -57,7 +57,7 @@ struct ClientOptions
     bool eventData = false;
     qint64 clientId = 0;
 
-    // Security catalogue A.11: a kept-open session is reused only if it was made
+    // docs/security.md section A: a kept-open session is reused only if it was made
     // with the same security settings (a TLS requirement can't be bypassed by reuse).
     [[nodiscard]] bool sameConnectionAs(const ClientOptions &o) const;
     [[nodiscard]] QString securityModeName() const;

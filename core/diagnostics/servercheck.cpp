@@ -653,7 +653,7 @@ bool Run::stepEhlo()
     Check c = begin(QStringLiteral("ehlo"));
     const QByteArray name = m_o.ehloName.toUtf8();
     // The EHLO name reaches the wire: refuse CR, LF, NUL and spaces (security
-    // catalogue C.21).
+    // docs/security.md section C).
     if (name.isEmpty() || name.contains('\r') || name.contains('\n') || name.contains('\0') || name.contains(' ')) {
         c.verdict = Verdict::Fail;
         c.summary = QStringLiteral("the EHLO name given is not a valid domain or address literal");

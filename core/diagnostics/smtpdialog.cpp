@@ -68,7 +68,7 @@ void SmtpDialog::note(const QString &text, TranscriptEntry::Direction direction)
 void SmtpDialog::recordReply(const Smtp::Reply &reply)
 {
     // One transcript line per reply line, as received (escaped: security
-    // catalogue E.47), like the engine's transcript.
+    // docs/security.md section E), like the engine's transcript.
     const QList<QByteArray> rawLines = reply.raw.split('\n');
     for (QByteArray line : rawLines) {
         if (line.endsWith('\r'))

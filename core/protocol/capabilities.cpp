@@ -14,7 +14,7 @@ bool isSpace(char c)
 }
 
 // RFC 4422 3.1: sasl-mech = 1*20mech-char, mech-char = UPPER-ALPHA / DIGIT / "-" / "_".
-// Anything else (including the thousands of junk names of catalogue E.45 when
+// Anything else (including the thousands of junk names of docs/security.md section E when
 // they are malformed) is not a mechanism we could ever run, so it is dropped.
 bool isMechanismName(QByteArrayView name)
 {
@@ -81,7 +81,7 @@ Capabilities Capabilities::fromEhloReply(const Reply &reply)
 bool Capabilities::has(QByteArrayView keyword) const
 {
     // RFC 5321 2.4: keywords are case-insensitive; compared whole, so
-    // "STARTTLSX" and "XSTARTTLS" are not STARTTLS (catalogue E.46).
+    // "STARTTLSX" and "XSTARTTLS" are not STARTTLS (docs/security.md section E).
     for (const Entry &e : m_entries) {
         if (sameKeyword(e.keyword, keyword))
             return true;

@@ -73,7 +73,7 @@ void DataEncoder::encode(QByteArrayView in, QByteArray &out)
 
         // RFC 5321 2.3.8: CR and LF only ever travel together as CRLF. A bare
         // LF or a bare CR is a line break of its own and becomes CRLF (the
-        // SMTP smuggling sequences of catalogue D.32 rely on servers that read
+        // SMTP smuggling sequences of docs/security.md section D rely on servers that read
         // one of them as a line end while the client did not).
         *w++ = '\r';
         *w++ = '\n';

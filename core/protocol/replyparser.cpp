@@ -145,7 +145,7 @@ ReplyParser::Status ReplyParser::next(Reply *reply, ParseError *error)
         }
 
         // RFC 5321 4.2 ends lines with CRLF; a bare LF is accepted as a line end
-        // too (header policy, catalogue E.43), and a CR not followed by LF stays text.
+        // too (header policy, docs/security.md section E), and a CR not followed by LF stays text.
         const qsizetype lf = static_cast<const char *>(found) - data;
         const qsizetype contentEnd = (lf > m_lineStart && data[lf - 1] == '\r') ? lf - 1 : lf;
         if (!completeLine(contentEnd, lf + 1, error))
@@ -237,7 +237,7 @@ bool ReplyParser::completeLine(qsizetype contentEnd, qsizetype lineEnd, ParseErr
     }
     const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
     // RFC 5321 4.2.1: only 2yz..5yz exist; a client SHOULD treat other first
-    // digits as fatal (catalogue E.40: 199 greeting, 600, 099).
+    // digits as fatal (docs/security.md section E: 199 greeting, 600, 099).
     if (code < 200 || code > 599) {
         fail(QStringLiteral("reply code %1 is outside 200..599").arg(QLatin1String(line, 3)),
              shownLine(m_buffer, start, contentEnd), error);

@@ -301,7 +301,7 @@ bool canRun(const MechInfo &m, const SaslCredentials &c)
 QString SaslClient::choose(const QStringList &offered, const SaslCredentials &credentials)
 {
     // Upper-case once: a hostile EHLO may list thousands of names (security
-    // catalogue E.45); unknown ones simply never match.
+    // docs/security.md section E); unknown ones simply never match.
     QSet<QString> names;
     names.reserve(offered.size());
     for (const QString &o : offered)
@@ -542,7 +542,7 @@ SaslClient::Step SaslClient::step(const QByteArray &challenge, QByteArray *respo
         break;
     }
 
-    // Security catalogue H.71: a server answering 334 forever must not keep the
+    // docs/security.md section H: a server answering 334 forever must not keep the
     // client in AUTH. No supported mechanism takes more than three challenges
     // and each one's state below already refuses extra ones; this cap bounds the
     // exchange as a whole whatever a mechanism's steps do.
@@ -552,7 +552,7 @@ SaslClient::Step SaslClient::step(const QByteArray &challenge, QByteArray *respo
                                   .arg(d->mechName())
                                   .arg(MaxRounds));
     }
-    // Security catalogue H.72: bound what a challenge may make the client process.
+    // docs/security.md section H: bound what a challenge may make the client process.
     if (challenge.size() > MaxChallengeSize) {
         return d->fail(error, QStringLiteral("%1: the server's challenge is %2 bytes, over the "
                                              "%3-byte limit")

@@ -256,7 +256,7 @@ void Session::receive(QByteArrayView data)
         if (status == ReplyParser::Status::Error) {
             // While the message data goes out nothing waits for a reply: the step
             // is DATA, as for the other failures during the transfer (security
-            // catalogue I.81: junk while uploading).
+            // docs/security.md section I: junk while uploading).
             const QString step = !m_pending.empty() ? QString::fromLatin1(m_pending.front().verb)
                 : m_bodyTxn >= 0                    ? QStringLiteral("DATA")
                                                     : stateName(m_state);
@@ -661,7 +661,7 @@ void Session::startAuth()
 {
     const QStringList offered = m_caps.authMechanisms();
     if (offered.isEmpty()) {
-        // Security catalogue H.70: credentials were given but AUTH is not offered.
+        // docs/security.md section H: credentials were given but AUTH is not offered.
         // Sending unauthenticated could relay-fail later or hide a stripped AUTH; say so.
         fail(replyError(SmtpError::Category::Auth, QStringLiteral("SMTP-AUTH-ERROR"), QStringLiteral("AUTH"),
                         m_encrypted ? QStringLiteral("the server does not offer authentication (no AUTH in its "
@@ -743,7 +743,7 @@ void Session::tryNextMechanism()
             line += ' ' + encoded;
             shown += m_config.showSecrets ? ' ' + encoded : QByteArray(" <redacted>");
         } else {
-            // Security catalogue G.60: too long for one command line; send it after an
+            // docs/security.md section G: too long for one command line; send it after an
             // empty 334 challenge instead.
             m_deferredInitialResponse = encoded;
             m_hasDeferredInitialResponse = true;
@@ -842,7 +842,7 @@ void Session::onAuthReply(const Reply &reply)
     // 530/538 (RFC 4954 6): encryption required; 454/4xx: temporary. Trying other
     // mechanisms cannot help with either. For a refused mechanism (504, 535, ...)
     // try the next one the server offers, strongest first (never outside the
-    // allowed set: catalogue H.73).
+    // allowed set: docs/security.md section H).
     const bool retryable = reply.isPermanentFailure() && reply.code != 530 && reply.code != 538;
     if (retryable && reply.code == 535)
         narrowAfterRefusedCredentials();
@@ -1116,7 +1116,7 @@ void Session::onDataReply(Txn &t, const Reply &reply)
         emitEvent(std::move(e));
         return;
     }
-    // RFC 5321 4.1.1.4: anything but 354 means no data may follow (catalogue G.64).
+    // RFC 5321 4.1.1.4: anything but 354 means no data may follow (docs/security.md section G).
     if (!t.failed) {
         failTransaction(t, replyError(SmtpError::Category::Reply, QStringLiteral("SMTP-REPLY-ERROR"),
                                       QStringLiteral("DATA"),

@@ -151,7 +151,7 @@ public:
     [[nodiscard]] State state() const { return m_state; }
     [[nodiscard]] WaitKind waitKind() const;
     // Complete replies parsed so far: the driver re-arms its reply deadline only
-    // when this moves (a trickling server must still time out, catalogue F.53).
+    // when this moves (a trickling server must still time out, docs/security.md section F).
     [[nodiscard]] quint64 repliesReceived() const { return m_repliesReceived; }
     [[nodiscard]] const SessionConfig &config() const { return m_config; }
 

@@ -111,7 +111,7 @@ void checkPromises(QByteArrayView stream, const Outcome &outcome)
 }
 
 // DataEncoder on the same bytes: one split must not change the output, and the
-// only end-of-data sequence is the final one (catalogue D.32, D.35).
+// only end-of-data sequence is the final one (docs/security.md section D).
 void checkDataEncoder(QByteArrayView stream, qsizetype split)
 {
     QByteArray whole;

@@ -332,7 +332,7 @@ class HostileTest(unittest.TestCase):
         self.assertEqual(base64.b64decode(d["data_b64"]), smuggle)
         self.assertNotIn("MAIL FROM:<evil@x.test>", s.lines())
 
-    # --- STARTTLS attacks (catalogue A) ----------------------------------------------------
+    # --- STARTTLS attacks (docs/security.md, section A) ----------------------------------------------------
 
     def injected(self, scenario):
         s = self.server(scenario, tls=True)
@@ -408,7 +408,7 @@ class HostileTest(unittest.TestCase):
         with self.assertRaises(ssl.SSLError):
             Client(s.port, implicit=True)  # the default client context wants TLS >= 1.2
 
-    # --- replies (catalogue E) -------------------------------------------------------------
+    # --- replies (docs/security.md, section E) -------------------------------------------------------------
 
     def test_ehlo_502_then_helo(self):
         s = self.server("ehlo-502")
@@ -517,7 +517,7 @@ class HostileTest(unittest.TestCase):
         self.assertEqual(c.reply(), [b"220 smtp.test ESMTP hostile_smtpd"])
         self.assertGreater(len(c.recvs), 5)
 
-    # --- timeouts and connection loss (catalogue F) ------------------------------------------
+    # --- timeouts and connection loss (docs/security.md, section F) ------------------------------------------
 
     def test_silent_greeting(self):
         s = self.server("silent-greeting")
@@ -632,7 +632,7 @@ class HostileTest(unittest.TestCase):
         self.assertEqual(c.reply(2.0), [b"421 4.4.2 Idle timeout"])
         self.assertTrue(c.closed())
 
-    # --- AUTH (catalogue H) ------------------------------------------------------------------
+    # --- AUTH (docs/security.md, section H) ------------------------------------------------------------------
 
     def test_auth_loop(self):
         s = self.server("auth-loop", options=["auth_plain=1"])

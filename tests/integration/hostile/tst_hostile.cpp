@@ -315,7 +315,7 @@ void TestHostile::connectionLost()
 
 void TestHostile::earlyRejectDuringData()
 {
-    // Security catalogue F.58: after 64 KB the server answers 552 and stops
+    // docs/security.md section F: after 64 KB the server answers 552 and stops
     // reading. The client must notice the reply while it is still writing, stop,
     // and report the 552, with no deadlock on full buffers and no success.
     START_SERVER(server, {QStringLiteral("reject-during-data=65536")}, QString());
@@ -350,7 +350,7 @@ void TestHostile::serviceClosing421_data()
 
 void TestHostile::serviceClosing421()
 {
-    // Security catalogue F.55: stop, send nothing more (no RSET, no QUIT), report
+    // docs/security.md section F: stop, send nothing more (no RSET, no QUIT), report
     // a temporary failure.
     QFETCH(QString, at);
     QFETCH(QString, step);
@@ -377,7 +377,7 @@ void TestHostile::floodsEndInAnAbort_data()
 
 void TestHostile::floodsEndInAnAbort()
 {
-    // Security catalogue I.81 (and E.44/E.45 without an end): a server that
+    // docs/security.md sections I and E (an endless reply): a server that
     // writes "250-" lines at full speed for ever, at a command or while the
     // client uploads, must meet bounded buffers (the reply parser's line, size
     // and line-count limits) and then an abort, not a client that reads on until
@@ -494,7 +494,7 @@ void TestHostile::allRecipientsRefused()
 
 void TestHostile::tooManyRecipientsSentInTurns()
 {
-    // RFC 5321 4.5.3.1.10 / catalogue G.61: the server takes 2 recipients per
+    // RFC 5321 4.5.3.1.10 / docs/security.md section G: the server takes 2 recipients per
     // message and answers 452 to the rest; they get the message in further
     // transactions, and every recipient ends up accepted.
     START_SERVER(server, {QStringLiteral("max-rcpt=2")}, QString());

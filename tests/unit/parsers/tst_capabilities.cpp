@@ -1,4 +1,4 @@
-// Capabilities from EHLO replies given as wire bytes (catalogue E.45, E.46).
+// Capabilities from EHLO replies given as wire bytes (docs/security.md section E).
 
 #include "protocol/capabilities.h"
 #include "protocol/replyparser.h"

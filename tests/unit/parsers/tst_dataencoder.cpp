@@ -1,4 +1,4 @@
-// DataEncoder: CRLF normalisation, dot-stuffing and the end of data (catalogue
+// DataEncoder: CRLF normalisation, dot-stuffing and the end of data (docs/security.md
 // D.31-D.35, RFC 5321 4.5.2 and 2.3.8, RFC 3030). Every row is encoded whole,
 // in chunks of 1, 2, 3, 4095, 4096 and 4097 bytes, split at every offset and in
 // seeded random chunks; the output must always be the same.
@@ -296,7 +296,7 @@ void TestDataEncoder::appendsToExistingOutput()
 void TestDataEncoder::largeBodyStraddlingChunkSizes()
 {
     // Every special sequence placed so it straddles offsets 4095..4097 and
-    // their multiples (catalogue D.35; curl #18798 was a read-size bug).
+    // their multiples (docs/security.md section D; curl #18798 was a read-size bug).
     QByteArray body;
     const QList<QByteArray> specials{"\r\n.\r\n", "\r.\r", "\n.\n", "\r\n..\r\n", "\r\n", "\r", "\n."};
     for (int block = 0; block < 40; ++block) {

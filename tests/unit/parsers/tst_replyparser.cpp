@@ -1,7 +1,7 @@
 // ReplyParser: every row is replayed whole, byte by byte, split at every byte
 // boundary (and at every pair of boundaries for short rows), in fixed chunk sizes
 // around 4096 and in seeded random chunks; every replay must give the same
-// replies and the same error (catalogue E.39-E.48).
+// replies and the same error (docs/security.md section E).
 
 #include "protocol/replyparser.h"
 

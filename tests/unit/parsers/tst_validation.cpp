@@ -1,4 +1,4 @@
-// Validation of user input before it reaches a command line (catalogue C.21-C.24,
+// Validation of user input before it reaches a command line (docs/security.md section C,
 // RFC 5321 4.1.2 and 4.5.3.1, RFC 5890/6531, RFC 3461 4).
 
 #include "protocol/validation.h"

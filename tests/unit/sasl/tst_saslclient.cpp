@@ -874,7 +874,7 @@ void tst_SaslClient::tokenWithoutInitialResponse_data()
 
 void tst_SaslClient::tokenWithoutInitialResponse()
 {
-    // Security catalogue G.60: a long token goes on its own line after an
+    // docs/security.md section G: a long token goes on its own line after an
     // empty 334 when "AUTH mech token" would pass 512 octets.
     QFETCH(QString, mechanism);
     const SaslCredentials creds = tokenCredentials("u@example.com", QByteArray(6000, 'x'), "h", 587);

@@ -335,7 +335,7 @@ void tst_SmtpSession::transcript_data()
         ! expect encrypted=0 state=Ready
     )"));
 
-    // Security catalogue A.1 / CVE-2021-22947: plaintext after the 220, in the same segment.
+    // docs/security.md section A / CVE-2021-22947: plaintext after the 220, in the same segment.
     row("injection after the STARTTLS 220 in one chunk", QStringLiteral("tls=required injection-race"),
         QStringLiteral(R"(
         ! connected
@@ -353,7 +353,7 @@ void tst_SmtpSession::transcript_data()
         ! expect state=Failed encrypted=0
     )"));
 
-    // Security catalogue A.2: the injected fragment has no line end.
+    // docs/security.md section A: the injected fragment has no line end.
     row("partial-line injection after the STARTTLS 220", QStringLiteral("tls=required injection-race"),
         QStringLiteral(R"(
         ! connected
@@ -603,7 +603,7 @@ void tst_SmtpSession::transcript_data()
         E: Ready
     )"));
 
-    // Security catalogue H.71: a server answering 334 forever.
+    // docs/security.md section H: a server answering 334 forever.
     row("AUTH loop: 334 forever is cut off", QStringLiteral("tls=implicit ") + creds(),
         authOpening.arg(u"LOGIN") + QStringLiteral(R"(
         C: AUTH LOGIN
@@ -619,7 +619,7 @@ void tst_SmtpSession::transcript_data()
         ! expect authenticated=0 state=Failed
     )"));
 
-    // Security catalogue H.72, RFC 4954 4: cancel with "*", the server answers 501.
+    // docs/security.md section H, RFC 4954 4: cancel with "*", the server answers 501.
     row("bad base64 challenge: * then Failed on the 501", QStringLiteral("tls=implicit ") + creds(),
         authOpening.arg(u"LOGIN") + QStringLiteral(R"(
         C: AUTH LOGIN
@@ -631,7 +631,7 @@ void tst_SmtpSession::transcript_data()
         E: Failed SMTP-AUTH-ERROR "AUTH LOGIN" msg~"not valid base64"
     )"));
 
-    // Security catalogue H.74: XOAUTH2 answers the error challenge with an empty line.
+    // docs/security.md section H: XOAUTH2 answers the error challenge with an empty line.
     row("XOAUTH2 token refused: empty response then Failed", QStringLiteral("tls=implicit user=alice@x.test token=ya29.tok"),
         authOpening.arg(u"XOAUTH2") + QStringLiteral(R"(
         C: AUTH XOAUTH2 dXNlcj1hbGljZUB4LnRlc3QBYXV0aD1CZWFyZXIgeWEyOS50b2sBAQ==
@@ -643,7 +643,7 @@ void tst_SmtpSession::transcript_data()
     )"));
 
     {
-        // Security catalogue G.60 / RFC 4954 4: an initial response that would make
+        // docs/security.md section G / RFC 4954 4: an initial response that would make
         // the AUTH line longer than 512 octets goes alone after an empty 334.
         const QByteArray token = QByteArray("abcdefghij").repeated(36);
         const QByteArray message = "user=alice@x.test\x01" "auth=Bearer " + token + "\x01\x01";
@@ -777,7 +777,7 @@ void tst_SmtpSession::transcript_data()
         E: Ready
     )"));
 
-    // Security catalogue G.64: no body unless 354.
+    // docs/security.md section G: no body unless 354.
     const char *const dataRefusals[][2] = {{"451", "451 4.3.0 try later"}, {"554", "554 5.5.1 no"}, {"250", "250 what?"}};
     for (const auto &r : dataRefusals) {
         const QByteArray name = QByteArray("DATA answered ") + r[0] + ": no body, RSET";
@@ -953,7 +953,7 @@ void tst_SmtpSession::transcript_data()
         E: Ready
     )"));
 
-    // Security catalogue D: an SMTP-smuggling body stays data.
+    // docs/security.md, section D: an SMTP-smuggling body stays data.
     row("smuggled end of data stays in the body", QStringLiteral("tls=implicit"), opening(pipe) + QStringLiteral(R"(
         ! start from=a@x.test to=b@y.test body="a\n.\r\nMAIL FROM:<evil@x.test>\r\n\r.\rRSET"
         C: MAIL FROM:<a@x.test>
@@ -994,7 +994,7 @@ void tst_SmtpSession::transcript_data()
         E: Ready
     )"));
 
-    // Security catalogue F.58: the server rejects while the data is still coming.
+    // docs/security.md section F: the server rejects while the data is still coming.
     row("early 552 during the data transfer", QStringLiteral("tls=implicit"), opening(pipe) + QStringLiteral(R"(
         ! start from=a@x.test to=b@y.test
         C: MAIL FROM:<a@x.test>
@@ -1119,7 +1119,7 @@ void tst_SmtpSession::transcript_data()
 
     // ------------------------------------------------------------ 421, EOF, deadlines
 
-    // Security catalogue F.55 / RFC 5321 3.8: stop, no RSET, no QUIT.
+    // docs/security.md section F / RFC 5321 3.8: stop, no RSET, no QUIT.
     row("421 to EHLO", QStringLiteral("tls=none"), QStringLiteral(R"(
         ! connected
         S: 220 mx.test
@@ -1210,7 +1210,7 @@ void tst_SmtpSession::transcript_data()
         ! quit
     )"));
 
-    // Security catalogue F.57 / RFC 5321 3.8.
+    // docs/security.md section F / RFC 5321 3.8.
     row("EOF after the end of data", QStringLiteral("tls=implicit"), opening(pipe) + QStringLiteral(R"(
         ! start from=a@x.test to=b@y.test body="Hi\r\n"
         C: MAIL FROM:<a@x.test>
@@ -1332,7 +1332,7 @@ void tst_SmtpSession::transcript_data()
 
     // ------------------------------------------------------------ protocol errors
 
-    // Security catalogue E.49: never pair a stray reply with the next command.
+    // docs/security.md section E: never pair a stray reply with the next command.
     row("unsolicited reply when nothing is pending", QStringLiteral("tls=implicit"), opening(pipe) + QStringLiteral(R"(
         S: 250 extra
         E: Failed SMTP-PROTOCOL-ERROR Ready cat=protocol msg~"no command was waiting"
@@ -1340,7 +1340,7 @@ void tst_SmtpSession::transcript_data()
         E: TransactionFailed -1 SMTP-STATE-ERROR
     )"));
 
-    // Security catalogue E.49: "G || 250 extra" in one segment. When TCP delivers
+    // docs/security.md section E: "G || 250 extra" in one segment. When TCP delivers
     // the extra reply after the EHLO was written it cannot be told from the EHLO
     // reply, so only the one-segment delivery is checked.
     row("reply sent with the greeting, before EHLO", QStringLiteral("tls=none whole-chunk-only"), QStringLiteral(R"(
@@ -1351,7 +1351,7 @@ void tst_SmtpSession::transcript_data()
         E: Failed SMTP-PROTOCOL-ERROR EHLO rcode=250 msg~"before the command"
     )"));
 
-    // Security catalogue E.39 / RFC 5321 4.2.
+    // docs/security.md section E / RFC 5321 4.2.
     row("mismatched multi-line reply", QStringLiteral("tls=none"), QStringLiteral(R"(
         ! connected
         S: 220 mx.test
@@ -1606,7 +1606,7 @@ void tst_SmtpSession::transcript_data()
         ! expect state=Closed
     )"));
 
-    // Security catalogue E.51: a missing or odd 221 is no error.
+    // docs/security.md section E: a missing or odd 221 is no error.
     row("EOF during QUIT closes without error", QStringLiteral("tls=implicit"), opening(pipe) + QStringLiteral(R"(
         ! quit
         C: QUIT
@@ -1747,7 +1747,7 @@ void tst_SmtpSession::transcript()
     const Outcome whole = run(s, options, wholeReplay);
     QVERIFY2(whole.failures().isEmpty(), qPrintable(report(wholeReplay, whole.failures())));
 
-    // Security catalogue H.75: no secret in any event unless showSecrets.
+    // docs/security.md section H: no secret in any event unless showSecrets.
     for (const QString &secret : options.secrets) {
         for (const SessionEvent &e : whole.events) {
             const QString shown = describe(e);

@@ -919,7 +919,7 @@ void tst_SmtpTransport::deadlinePassed_data()
     QTest::addColumn<int>("minMs");
     QTest::addRow("silent server") << 150 << 0 << false << 120;
     QTest::addRow("re-armed replaces the first") << 100 << 500 << false << 400;
-    // A total deadline, not an inactivity timer (catalogue F.53, slow loris).
+    // A total deadline, not an inactivity timer (docs/security.md section F, slow loris).
     QTest::addRow("trickling server") << 300 << 0 << true << 250;
 }
 

@@ -71,7 +71,7 @@ void TestSmtpError::toString_data()
                                      << 554 << "" << QByteArray("first line\r\nsecond line\r\n")
                                      << "SMTP-REPLY-ERROR: EHLO: refused "
                                         "(server: 554 first line / second line)";
-    // Security catalogue E.47: server bytes never reach a log line raw.
+    // docs/security.md section E: server bytes never reach a log line raw.
     QTest::addRow("control-bytes-escaped")
         << Cat::Protocol << "SMTP-PROTOCOL-ERROR" << "greeting" << "bad reply" << 0 << ""
         << QByteArray("a\x1b[2Jb\x00" "c", 8)
