@@ -229,6 +229,9 @@ private:
     void onReadyRead() { processInput(); }
     void processInput();
     void scheduleInput();
+    // After the client closed with input left (m_peerGone): finish once it is
+    // all served and nothing waits (a commit, a delay).
+    void finishIfDrained();
     [[nodiscard]] bool inputPaused() const;
     [[nodiscard]] qint64 outputQueued() const
     {
@@ -278,6 +281,7 @@ private:
     bool m_finished = false;
     bool m_running = false;
     bool m_committing = false; // a commit is in flight: nothing is read or run until it answers
+    bool m_peerGone = false;   // the client closed with input still unread: served, then finished
 };
 
 Connection::Connection(qintptr descriptor, Setup setup, QObject *parent)
@@ -372,7 +376,19 @@ Connection::Connection(qintptr descriptor, Setup setup, QObject *parent)
         if (tlsError)
             m_socket->abort();
     });
-    QObject::connect(m_socket, &QSslSocket::disconnected, this, [this] { finish(); });
+    QObject::connect(m_socket, &QSslSocket::disconnected, this, [this] {
+        // A client may close right after its last command (a whole message
+        // pipelined, then FIN): what Qt already read is still served, as a
+        // server that had read it at once would have, and a complete message
+        // in it is stored. The replies go nowhere.
+        if (!m_closing && !m_finished && m_socket->bytesAvailable() > 0) {
+            m_peerGone = true;
+            m_outputBlocked = false;
+            processInput();
+            return;
+        }
+        finish();
+    });
 }
 
 void Connection::start()
@@ -427,11 +443,15 @@ bool Connection::inputPaused() const
 void Connection::processInput()
 {
     for (int i = 0; i < ChunksPerPass; ++i) {
-        if (inputPaused() || m_socket->bytesAvailable() <= 0)
+        if (inputPaused() || m_socket->bytesAvailable() <= 0) {
+            finishIfDrained();
             return;
+        }
         const QByteArray bytes = m_socket->read(InputChunkBytes);
-        if (bytes.isEmpty())
+        if (bytes.isEmpty()) {
+            finishIfDrained();
             return;
+        }
         m_session->setNow(m_setup.clock->elapsed());
         m_session->setStoreSpace(storeSpace(m_setup.store));
         m_session->receive(bytes);
@@ -441,6 +461,13 @@ void Connection::processInput()
     }
     // More may be waiting: go on after the other connections had their turn.
     scheduleInput();
+}
+
+void Connection::finishIfDrained()
+{
+    if (m_peerGone && !m_finished && !m_running && !m_committing && !m_delaying && m_pending.isEmpty()
+        && m_socket->bytesAvailable() <= 0)
+        finish();
 }
 
 void Connection::scheduleInput()
@@ -496,12 +523,15 @@ void Connection::runActions()
     // Input that arrived while the queue was paused.
     if (!m_finished)
         scheduleInput();
+    finishIfDrained();
 }
 
 bool Connection::runOne(const ServerAction &action)
 {
     switch (action.kind) {
     case ServerAction::Kind::Write:
+        if (m_peerGone)
+            return true; // nobody to read it
         m_socket->write(action.bytes);
         if (outputQueued() > OutputHighWater) {
             // Back-pressure: the rest waits for bytesWritten (onWritten()).
@@ -519,6 +549,10 @@ bool Connection::runOne(const ServerAction &action)
         m_delayTimer->start(std::max(0, action.ms));
         return false;
     case ServerAction::Kind::StartTls:
+        if (m_peerGone) {
+            finish(); // no handshake without the client
+            return false;
+        }
         if (!m_waitingFlushForTls) {
             // RFC 3207 4.2 (and the STARTTLS injection of docs/security.md):
             // whatever the client sent after STARTTLS, before seeing our 220, was
@@ -691,8 +725,12 @@ void Connection::closeWith(const QByteArray &reply, const QString &why)
 void Connection::closeGracefully()
 {
     m_socket->disconnectFromHost();
-    if (!m_finished && m_socket->state() != QAbstractSocket::UnconnectedState)
+    if (m_finished)
+        return;
+    if (m_socket->state() != QAbstractSocket::UnconnectedState)
         m_closeTimer->start(CloseFlushMs);
+    else if (m_peerGone)
+        finish(); // already closed by the client: no disconnected() is coming
 }
 
 void Connection::finish()

@@ -155,6 +155,7 @@ private Q_SLOTS:
     void storageErrorIsGeneric();
     void privateModes();
     void clientGoneDuringCommit();
+    void clientGoneWhileTheServerWaits();
     void greetingsWhileDelivering();
 };
 
@@ -370,6 +371,33 @@ void tst_ServeStore::clientGoneDuringCommit()
     QVERIFY(s.connect(serve.port));
     QVERIFY(s.command("EHLO client.test").startsWith("250"));
     QCOMPARE(s.send(messageOfSize(300, "after")).left(3), QByteArray("250"));
+    QVERIFY(serve.process()->state() == QProcess::Running);
+}
+
+void tst_ServeStore::clientGoneWhileTheServerWaits()
+{
+    // The whole transaction pipelined, then FIN, while the server still holds
+    // its reply to DATA back (a scripted delay): when the close is seen the
+    // message is unread input. It is served all the same and stored; only the
+    // replies have nobody to go to.
+    QTemporaryDir dir;
+    ServeProcess serve;
+    QString error;
+    QVERIFY2(serve.start(QStringLiteral(SMTPSCOPE_BINARY), dir.path(),
+                         {QStringLiteral("--fault"), QStringLiteral("data:delay=800")}, &error),
+             qPrintable(error));
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, serve.port);
+    QVERIFY(socket.waitForConnected(TimeoutMs));
+    socket.write("EHLO client.test\r\nMAIL FROM:<s@example.test>\r\nRCPT TO:<r@example.test>\r\nDATA\r\n"
+                 + messageOfSize(20000, "closed early") + ".\r\nQUIT\r\n");
+    socket.disconnectFromHost();
+    if (socket.state() != QAbstractSocket::UnconnectedState)
+        QVERIFY(socket.waitForDisconnected(TimeoutMs));
+    const QList<QByteArray> lines = serve.waitForLines(1);
+    QCOMPARE(lines.size(), 1);
+    QVERIFY2(lines.first().contains("closed early"), lines.first().constData());
+    QCOMPARE(listedIds(dir.path()).size(), 1);
     QVERIFY(serve.process()->state() == QProcess::Running);
 }
 
