@@ -42,6 +42,7 @@
 
 #include "capture/messagestore.h"
 #include "capturelistmodel.h"
+#include "live/peertext.h"
 #include "mime/parsedmessage.h"
 #include "safehtmlbrowser.h"
 
@@ -67,6 +68,8 @@ enum Tab { HeadersTab, TextTab, HtmlTab, AttachmentsTab, TreeTab, RawTab };
 
 // Marks the list rows that stand for "more not shown" (not an attachment).
 constexpr int MoreRole = Qt::UserRole + 1;
+// The attachment's name as in the message (the row shows it by the escaping rule).
+constexpr int NameRole = Qt::UserRole + 2;
 
 QPlainTextEdit *readOnlyText(const QString &name, const QString &tip, QWidget *parent)
 {
@@ -149,7 +152,8 @@ struct Loaded
     qsizetype parts = 0;
     struct Attachment
     {
-        QString name;
+        QString name;  // as in the message (for saving)
+        QString shown; // by the escaping rule
         QString tip;
     };
     QList<Attachment> attachments;
@@ -238,9 +242,12 @@ std::shared_ptr<Loaded> load(const QString &path, const QString &id, quint64 gen
     if (stale())
         return nullptr;
 
+    // Field names and values, attachment names and the parts' parameters come
+    // from the sender: shown by the escaping rule (live/peertext.h), one line
+    // each. The bodies stay as written.
     QStringList headerLines;
     for (const auto &field : parsed->headers())
-        headerLines << field.first + QStringLiteral(": ") + field.second;
+        headerLines << PeerText::value(field.first) + QStringLiteral(": ") + PeerText::value(field.second);
     out->headers = someLines(bounded(headerLines.join(QLatin1Char('\n')), HeadersLimit), &complete);
     if (!complete)
         out->headers += tr("\n\n[Long or many header fields are cut here; save the raw message to read them whole.]");
@@ -264,8 +271,10 @@ std::shared_ptr<Loaded> load(const QString &path, const QString &id, quint64 gen
     for (const ParsedPart *part : attachments) {
         if (out->attachments.size() >= AttachmentRowLimit)
             break;
-        out->attachments.append({parsed->attachmentName(part),
-                                 tr("%1, %2").arg(part->contentType, QLocale().formattedDataSize(part->body.size()))});
+        const QString name = parsed->attachmentName(part);
+        out->attachments.append({name, PeerText::value(name),
+                                 tr("%1, %2").arg(PeerText::value(part->contentType),
+                                                  QLocale().formattedDataSize(part->body.size()))});
     }
     const QList<const ParsedPart *> parts = parsed->allParts();
     out->parts = parts.size();
@@ -273,7 +282,8 @@ std::shared_ptr<Loaded> load(const QString &path, const QString &id, quint64 gen
         if (out->tree.size() >= TreeRowLimit)
             break;
         out->tree.append({part->depth,
-                          {part->contentType, part->filename, part->disposition, part->contentId,
+                          {PeerText::value(part->contentType), PeerText::value(part->filename),
+                           PeerText::value(part->disposition), PeerText::value(part->contentId),
                            part->isLeaf() ? QLocale().formattedDataSize(part->body.size()) : QString()}});
     }
     out->parsed = std::move(parsed);
@@ -627,7 +637,8 @@ void CapturePanel::Private::later(std::function<void()> step)
 void CapturePanel::Private::fillLists(const Loaded &loaded)
 {
     for (const Loaded::Attachment &a : loaded.attachments) {
-        auto *item = new QListWidgetItem(a.name, attachments);
+        auto *item = new QListWidgetItem(a.shown, attachments);
+        item->setData(NameRole, a.name);
         item->setToolTip(a.tip);
     }
     if (loaded.attachmentCount > loaded.attachments.size()) {
@@ -691,7 +702,7 @@ void CapturePanel::Private::saveCurrentAttachment()
     const QListWidgetItem *item = attachments->currentItem();
     if (!item || item->data(MoreRole).toBool())
         return;
-    const QString name = item->text();
+    const QString name = item->data(NameRole).toString();
     // Only the file's base name is offered: a name from the message must not pick
     // the folder ("../../.bashrc").
     const QString suggested = QDir::home().filePath(QFileInfo(name).fileName());
@@ -826,7 +837,7 @@ QStringList CapturePanel::attachmentNames() const
     QStringList names;
     for (int i = 0; i < d->attachments->count(); ++i) {
         if (!d->attachments->item(i)->data(MoreRole).toBool())
-            names << d->attachments->item(i)->text();
+            names << d->attachments->item(i)->data(NameRole).toString();
     }
     return names;
 }

@@ -8,6 +8,7 @@
 #include "shared/unsafetext.h"
 #include "capture/messagestore.h"
 #include "capture/capturelistmodel.h"
+#include "capture/capturepanel.h"
 #include "diagnose/checklistmodel.h"
 #include "history/historylistmodel.h"
 #include "live/eventlogmodel.h"
@@ -15,14 +16,19 @@
 #include "store/historystore.h"
 
 #include <QDialog>
+#include <QFile>
+#include <QListWidget>
 #include <QProcess>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QSslCertificate>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextDocument>
 #include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
+#include <QUrl>
 
 using namespace Qt::StringLiterals;
 
@@ -66,6 +72,7 @@ private Q_SLOTS:
     void initTestCase();
     void resultPanelCertificateAndReplies();
     void captureListSubject();
+    void capturePanelHeadersAndParts();
     void historyListRow();
     void checklistSummary();
     void transcriptAndEvents();
@@ -183,6 +190,60 @@ void TestPeerText::captureListSubject()
     VERIFY_SHOWN(shownToolTip(cell(CaptureListModel::SubjectColumn, Qt::ToolTipRole)), shown);
     VERIFY_SHOWN(cell(CaptureListModel::FromColumn, Qt::DisplayRole), uR"(\x202eevil@example.test)"_s);
     VERIFY_SHOWN(shownToolTip(cell(CaptureListModel::ToColumn, Qt::ToolTipRole)), uR"(r\x2066cpt@example.test)"_s);
+}
+
+void TestPeerText::capturePanelHeadersAndParts()
+{
+    // The Capture view's header fields, attachment names and MIME tree come
+    // from the sender: shown by the rule, while saving still finds the
+    // attachment by its real name.
+    Capture::MessageStore store;
+    QString error;
+    QVERIFY2(store.open(m_dir.filePath(u"panel"_s), &error), qPrintable(error));
+    const QString note = u"\x1b]0;title\x07\u202eexe.txt"_s;
+    const QString file = u"in\u202evoice\x1b.txt"_s;
+    auto incoming = store.begin(u"s@example.test"_s, {u"r@example.test"_s}, &error);
+    QVERIFY2(incoming, qPrintable(error));
+    const QByteArray bytes = "From: <s@example.test>\r\nSubject: parts\r\nX-Note: =?UTF-8?B?" + note.toUtf8().toBase64()
+        + "?=\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+          "Content-Type: text/plain\r\n\r\nbody\r\n--b\r\nContent-Type: text/plain\r\n"
+          "Content-Disposition: attachment; filename*=UTF-8''"
+        + QUrl::toPercentEncoding(file) + "\r\n\r\nattached\r\n--b--\r\n";
+    QVERIFY2(incoming->write(bytes, &error), qPrintable(error));
+    const QString id = store.commit(std::move(incoming), &error);
+    QVERIFY2(!id.isEmpty(), qPrintable(error));
+
+    CapturePanel panel;
+    panel.setStore(&store);
+    panel.resize(1280, 800);
+    panel.show();
+    QSignalSpy shown(&panel, &CapturePanel::messageShown);
+    panel.selectMessage(id);
+    QVERIFY(shown.wait(10000) || !shown.isEmpty());
+    QCOMPARE(panel.detailState(), CapturePanel::DetailState::Shown);
+
+    VERIFY_SHOWN(panel.headersText(), uR"(X-Note: \x1b]0;title\x07\x202eexe.txt)"_s);
+    QStringList rows;
+    for (const QTreeWidget *tree : panel.findChildren<QTreeWidget *>()) {
+        for (QTreeWidgetItemIterator it(const_cast<QTreeWidget *>(tree)); *it; ++it) {
+            for (int column = 0; column < (*it)->columnCount(); ++column)
+                rows << (*it)->text(column);
+        }
+    }
+    VERIFY_SHOWN(rows.join(u'\n'), uR"(in\x202evoice\x1b.txt)"_s);
+    rows.clear();
+    const auto lists = panel.findChildren<QListWidget *>();
+    for (const QListWidget *list : lists) {
+        for (int i = 0; i < list->count(); ++i)
+            rows << list->item(i)->text();
+    }
+    VERIFY_SHOWN(rows.join(u'\n'), uR"(in\x202evoice\x1b.txt)"_s);
+    QCOMPARE(panel.attachmentNames(), QStringList{file});
+    const QString saved = m_dir.filePath(u"saved.txt"_s);
+    QVERIFY2(panel.saveAttachment(file, saved, &error), qPrintable(error));
+    QFile out(saved);
+    QVERIFY(out.open(QIODevice::ReadOnly));
+    QCOMPARE(out.readAll(), QByteArray("attached"));
 }
 
 void TestPeerText::historyListRow()
