@@ -1,5 +1,7 @@
 #include "captureserver.h"
 
+#include "protocol/printable.h"
+
 // How it works: two QTcpServer subclasses (plain port with STARTTLS, implicit-TLS
 // port) hand each accepted descriptor to a QSslSocket. One Connection per socket
 // owns a sans-I/O ServerSession and runs the actions it returns strictly in order:
@@ -617,7 +619,8 @@ bool Connection::runOne(const ServerAction &action)
         m_messageError.clear();
         return true;
     case ServerAction::Kind::Authenticated:
-        logLine(QStringLiteral("authenticated as %1").arg(action.user));
+        // The name is the client's: shown by the escaping rule (protocol/printable.h).
+        logLine(QStringLiteral("authenticated as %1").arg(Smtp::printable(QStringView(action.user))));
         return true;
     }
     return true;

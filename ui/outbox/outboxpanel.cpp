@@ -1,5 +1,7 @@
 #include "outboxpanel.h"
 
+#include "live/peertext.h"
+
 #include <QCheckBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -132,16 +134,18 @@ void OutboxPanel::setItems(const QList<Store::OutboxItem> &items)
             auto *row = new QTreeWidgetItem(m_list);
             row->setData(0, Qt::UserRole, item.id);
             const QString subject = item.fields.value(QStringLiteral("subject")).toString();
-            row->setText(SubjectColumn, subject.isEmpty() ? tr("(no subject)") : subject);
-            row->setText(ToColumn, recipients(item.fields));
+            // The subject and addresses may come from an opened .eml file: shown
+            // by the escaping rule (live/peertext.h), like the error below.
+            row->setText(SubjectColumn, subject.isEmpty() ? tr("(no subject)") : PeerText::value(subject));
+            row->setText(ToColumn, PeerText::value(recipients(item.fields)));
             row->setText(ProfileColumn, item.profile);
             row->setText(AttemptsColumn, QString::number(item.attempts));
             row->setTextAlignment(AttemptsColumn, Qt::AlignRight | Qt::AlignVCenter);
             row->setText(LastAttemptColumn, when(item.lastAttempt));
             // The error is the server's words among others: plain text only, the
             // first line in the row, all of it in the tooltip.
-            row->setText(ErrorColumn, item.lastError.section(u'\n', 0, 0));
-            row->setToolTip(ErrorColumn, item.lastError);
+            row->setText(ErrorColumn, PeerText::line(item.lastError.section(u'\n', 0, 0)));
+            row->setToolTip(ErrorColumn, PeerText::toolTip(item.lastError));
             row->setToolTip(SubjectColumn, tr("Waiting since %1").arg(when(item.created)));
         }
         for (int c = 0; c < ErrorColumn; ++c)

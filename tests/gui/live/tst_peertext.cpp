@@ -13,6 +13,7 @@
 #include "history/historylistmodel.h"
 #include "live/eventlogmodel.h"
 #include "live/liveviews.h"
+#include "outbox/outboxpanel.h"
 #include "store/historystore.h"
 
 #include <QDialog>
@@ -74,6 +75,7 @@ private Q_SLOTS:
     void captureListSubject();
     void capturePanelHeadersAndParts();
     void historyListRow();
+    void outboxRow();
     void checklistSummary();
     void transcriptAndEvents();
 
@@ -278,6 +280,35 @@ void TestPeerText::historyListRow()
     VERIFY_SHOWN(display.join(u'\n'), uR"(mx\x202e.example:25)"_s);
     VERIFY_SHOWN(tips.join(u'\n'), uR"(Subject: <i>Re:</i> \x1b]0;title\x07\x202efdp.exe)"_s);
     VERIFY_SHOWN(tips.join(u'\n'), u"Error: SSL-VERIFY-ERROR: the certificate of "_s + HostileCnShown);
+}
+
+void TestPeerText::outboxRow()
+{
+    // An outbox item may come from an opened .eml file, and its error holds the
+    // server's reply.
+    Store::OutboxItem item;
+    item.id = 1;
+    item.created = QDateTime::currentDateTimeUtc();
+    item.attempts = 1;
+    item.profile = u"Local capture server"_s;
+    item.fields = {{u"subject"_s, u"\x1b]0;title\x07\u202efdp.exe"_s},
+                   {u"to"_s, u"user@mx\u202e.example"_s}};
+    item.lastError = u"RCPT TO refused: 550 \x1b[2Jno\nsecond line \u2066"_s;
+    OutboxPanel panel;
+    panel.setItems({item});
+    const auto *list = panel.findChild<QTreeWidget *>();
+    QVERIFY(list);
+    QCOMPARE(list->topLevelItemCount(), 1);
+    const QTreeWidgetItem *row = list->topLevelItem(0);
+    QStringList shown, tips;
+    for (int column = 0; column < list->columnCount(); ++column) {
+        shown.append(row->text(column));
+        tips.append(shownToolTip(row->toolTip(column)));
+    }
+    VERIFY_SHOWN(shown.join(u'\n'), uR"(\x1b]0;title\x07\x202efdp.exe)"_s);
+    VERIFY_SHOWN(shown.join(u'\n'), uR"(user@mx\x202e.example)"_s);
+    VERIFY_SHOWN(shown.join(u'\n'), uR"(550 \x1b[2Jno)"_s);
+    VERIFY_SHOWN(tips.join(u'\n'), uR"(second line \x2066)"_s);
 }
 
 void TestPeerText::checklistSummary()
