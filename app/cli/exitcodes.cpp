@@ -14,7 +14,8 @@ const QList<ExitCodeInfo> &exitCodes()
         {ExitTls, "tls", "TLS failed: handshake, certificate verification, STARTTLS refused or not offered "
                          "when required"},
         {ExitAuth, "auth", "authentication refused, or impossible (no common mechanism, no TLS for plaintext AUTH)"},
-        {ExitSomeRefused, "some-refused", "the message was accepted for some recipients, others were refused"},
+        {ExitSomeRefused, "some-refused", "the message was accepted for some recipients, others were refused; "
+                                           "with --count, some messages were accepted and others not"},
         {ExitRejected, "rejected", "the server refused: every recipient, the sender, the message, or the session"},
         {ExitProtocol, "protocol", "the server broke the SMTP protocol, or another unexpected failure"},
         {ExitDiagnosis, "diagnosis", "probe: a check of the diagnosis failed (the report names it and the fix)"},

@@ -19,7 +19,7 @@ enum ExitCode : int {
     ExitConnection = 4,     // name lookup, connect, timeout, connection lost
     ExitTls = 5,            // TLS handshake, certificate, STARTTLS refused or missing when required
     ExitAuth = 6,           // authentication refused or impossible
-    ExitSomeRefused = 7,    // the message was accepted, but some recipients were refused
+    ExitSomeRefused = 7,    // the message was accepted, but some recipients were refused; --count: some messages not
     ExitRejected = 8,       // all recipients refused, sender or message rejected, session refused by the server
     ExitProtocol = 9,       // the server broke the protocol, or anything else unexpected
     ExitDiagnosis = 10,     // probe: the session worked, but a check of the diagnosis failed

@@ -418,6 +418,11 @@ int SendCommand::run(const QStringList &arguments)
             if (exitCode == ExitOk)
                 exitCode = exitCodeOf(r);
         }
+        // With --count, some messages accepted and others not is a partial
+        // success like some recipients refused (docs/cli.md, "Exit codes");
+        // none accepted keeps the code of the first failure.
+        if (exitCode != ExitOk && acceptedMessages > 0)
+            exitCode = ExitSomeRefused;
     }
 
     // One history record per session, --count included (docs/cli.md): the first

@@ -9,6 +9,7 @@
 #include "cli/exitcodes.h"
 #include "cli/progressbar.h"
 #include "processrun.h"
+#include "serveprocess.h"
 #include "testservers.h"
 
 #include <QCryptographicHash>
@@ -365,6 +366,7 @@ private Q_SLOTS:
     void secretsOnlyWithShowSecrets();
     void emlResendRoundTrip();
     void countSendsOverOneSession();
+    void countPartlyAcceptedIsSomeRefused();
     void progressBarOnStderr();
 
     void probeReportsWhatTheServerOffers();
@@ -1074,6 +1076,38 @@ void TestCli::countSendsOverOneSession()
     QCOMPARE(r.err.count("C       STARTTLS"), 1);
     QCOMPARE(r.err.count("QUIT"), 1);
     QCOMPARE(Maildir::waitFor(env.maildir, marker, Count, 30000).size(), Count);
+}
+
+void TestCli::countPartlyAcceptedIsSomeRefused()
+{
+    // A capture server that keeps 3 messages answers 452 4.3.1 at MAIL once it
+    // holds them (docs/cli.md, quotas): 3 of 5 accepted, then none of 2.
+    QTemporaryDir folder;
+    QVERIFY(folder.isValid());
+    ServeProcess serve;
+    QString error;
+    QVERIFY2(serve.start(QStringLiteral(SMTPSCOPE_BINARY), folder.path(), {QStringLiteral("--quota-messages"), QStringLiteral("3")},
+                         &error),
+             qPrintable(error));
+    const QStringList args{"send", "--host", "127.0.0.1", "--port", QString::number(serve.port), "--cafile", serve.caFile,
+                           "--from", Sender, "--to", Rcpt, "--json"};
+    RUN(partly, args + QStringList{"--count", "5"});
+    QVERIFY2(partly.exitCode == Cli::ExitSomeRefused, qPrintable(partly.describe()));
+    JSON(doc, partly);
+    const QJsonObject cli = doc.value("cli").toObject();
+    QCOMPARE(cli.value("exit_name").toString(), QStringLiteral("some-refused"));
+    QCOMPARE(cli.value("messages").toInt(), 5);
+    QCOMPARE(cli.value("accepted_messages").toInt(), 3);
+    const QJsonArray messages = doc.value("messages").toArray();
+    QCOMPARE(messages.size(), 5);
+    for (int i = 0; i < 5; ++i)
+        QCOMPARE(messages.at(i).toObject().value("accepted").toBool(), i < 3);
+
+    RUN(none, args + QStringList{"--count", "2"});
+    QVERIFY2(none.exitCode == Cli::ExitRejected, qPrintable(none.describe()));
+    JSON(noneDoc, none);
+    QCOMPARE(noneDoc.value("cli").toObject().value("accepted_messages").toInt(), 0);
+    QCOMPARE(noneDoc.value("cli").toObject().value("exit_name").toString(), QStringLiteral("rejected"));
 }
 
 void TestCli::progressBarOnStderr()
