@@ -1,4 +1,6 @@
 target_sources(core PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/connectionsettings.h
+    ${CMAKE_CURRENT_LIST_DIR}/connectionsettings.cpp
     ${CMAKE_CURRENT_LIST_DIR}/outgoingmessage.h
     ${CMAKE_CURRENT_LIST_DIR}/outgoingmessage.cpp
     ${CMAKE_CURRENT_LIST_DIR}/sendresult.h

@@ -95,8 +95,8 @@ SmtpClient::SmtpClient(const QString &host, int port, LogFunction log, LogFuncti
     if (port <= 0 || port > 65535)
         raise(SmtpError::Category::Usage, QStringLiteral("PARSE-URL-ERROR"),
               QStringLiteral("port %1 is not a valid TCP port (1-65535)").arg(port));
-    d->options.host = h;
-    d->options.port = quint16(port);
+    d->options.settings.host = h;
+    d->options.settings.port = quint16(port);
 }
 
 SmtpClient::SmtpClient(const QString &url, LogFunction log, LogFunction dbglog)
@@ -109,12 +109,13 @@ SmtpClient::SmtpClient(const QString &url, LogFunction log, LogFunction dbglog)
     if (parsed->unixSocket)
         raise(SmtpError::Category::Usage, QStringLiteral("PARSE-URL-ERROR"),
               QStringLiteral("UNIX socket paths are not supported; use host:port"));
-    d->options.host = parsed->host;
-    d->options.port = parsed->port;
-    d->options.ssl = parsed->ssl;
-    d->options.tls = parsed->tls;
-    d->options.user = parsed->user;
-    d->options.password = parsed->password;
+    d->options.settings.host = parsed->host;
+    d->options.settings.port = parsed->port;
+    d->options.settings.security = parsed->ssl ? ConnectionSettings::Security::ImplicitTls
+        : parsed->tls                          ? ConnectionSettings::Security::StartTlsRequired
+                                               : ConnectionSettings::Security::StartTlsOpportunistic;
+    d->options.settings.user = parsed->user;
+    d->options.settings.password = parsed->password;
 }
 
 SmtpClient::~SmtpClient()
@@ -156,7 +157,7 @@ bool SmtpClient::isConnected() const
 {
     QMutexLocker lock(&d->mutex);
     // Reference: in test mode the client always reports itself connected.
-    return d->options.testMode || d->driver->isConnected();
+    return d->options.settings.testMode || d->driver->isConnected();
 }
 
 SendResult SmtpClient::sendMessage(const OutgoingMessage &message)
@@ -168,7 +169,7 @@ SendResult SmtpClient::sendMessage(const OutgoingMessage &message)
         throw SmtpException(check);
     DriverJob job = d->job(DriverJob::Kind::Send);
     job.messages = {&message};
-    job.quitAfter = !d->options.keepAlive;
+    job.quitAfter = !d->options.settings.keepAlive;
     DriverOutcome out = d->run(std::move(job));
     if (out.results.isEmpty())
         throw SmtpException(out.error.isError() ? out.error
@@ -190,7 +191,7 @@ QList<SendResult> SmtpClient::sendMessages(const QList<const OutgoingMessage *> 
     QMutexLocker lock(&d->mutex);
     DriverJob job = d->job(DriverJob::Kind::Send);
     job.messages = messages;
-    job.quitAfter = !d->options.keepAlive;
+    job.quitAfter = !d->options.settings.keepAlive;
     DriverOutcome out = d->run(std::move(job));
     // The session could not be had at all (connect, TLS, AUTH): nothing was sent.
     const bool anyStarted = std::any_of(out.results.begin(), out.results.end(),
@@ -216,55 +217,61 @@ SendResult SmtpClient::sessionInfo() const
 
 // ---------------------------------------------------------------- settings
 
-bool SmtpClient::tls() const { QMutexLocker lock(&d->mutex); return d->options.tls; }
+// The reference's flags are views over the one security mode: setting one
+// clears the other (exclusive, as in the reference); clearing the one that is
+// on falls back to its default, STARTTLS when offered.
+bool SmtpClient::tls() const { QMutexLocker lock(&d->mutex); return d->options.settings.tls(); }
 void SmtpClient::tls(bool on)
 {
     QMutexLocker lock(&d->mutex);
-    d->options.tls = on;
+    ConnectionSettings &s = d->options.settings;
     if (on)
-        d->options.ssl = false; // exclusive, as in the reference
+        s.security = ConnectionSettings::Security::StartTlsRequired;
+    else if (s.tls())
+        s.security = ConnectionSettings::Security::StartTlsOpportunistic;
 }
-bool SmtpClient::ssl() const { QMutexLocker lock(&d->mutex); return d->options.ssl; }
+bool SmtpClient::ssl() const { QMutexLocker lock(&d->mutex); return d->options.settings.ssl(); }
 void SmtpClient::ssl(bool on)
 {
     QMutexLocker lock(&d->mutex);
-    d->options.ssl = on;
+    ConnectionSettings &s = d->options.settings;
     if (on)
-        d->options.tls = false;
+        s.security = ConnectionSettings::Security::ImplicitTls;
+    else if (s.ssl())
+        s.security = ConnectionSettings::Security::StartTlsOpportunistic;
 }
-bool SmtpClient::test() const { QMutexLocker lock(&d->mutex); return d->options.testMode; }
-void SmtpClient::test(bool on) { QMutexLocker lock(&d->mutex); d->options.testMode = on; }
+bool SmtpClient::test() const { QMutexLocker lock(&d->mutex); return d->options.settings.testMode; }
+void SmtpClient::test(bool on) { QMutexLocker lock(&d->mutex); d->options.settings.testMode = on; }
 
 void SmtpClient::setUserPass(const QString &user, const QString &password)
 {
     QMutexLocker lock(&d->mutex);
-    d->options.user = user;
-    d->options.password = password;
-    d->options.oauthToken.clear();
+    d->options.settings.user = user;
+    d->options.settings.password = password;
+    d->options.settings.oauthToken.clear();
 }
 
 void SmtpClient::setOAuthToken(const QString &user, const QByteArray &token)
 {
     QMutexLocker lock(&d->mutex);
-    d->options.user = user;
-    d->options.password.clear();
-    d->options.oauthToken = token;
+    d->options.settings.user = user;
+    d->options.settings.password.clear();
+    d->options.settings.oauthToken = token;
 }
 
-void SmtpClient::setConnectTimeout(int ms) { QMutexLocker lock(&d->mutex); d->options.connectTimeoutMs = std::max(1, ms); }
-int SmtpClient::getConnectTimeoutMs() const { QMutexLocker lock(&d->mutex); return d->options.connectTimeoutMs; }
+void SmtpClient::setConnectTimeout(int ms) { QMutexLocker lock(&d->mutex); d->options.settings.connectTimeoutMs = std::max(1, ms); }
+int SmtpClient::getConnectTimeoutMs() const { QMutexLocker lock(&d->mutex); return d->options.settings.connectTimeoutMs; }
 std::chrono::milliseconds SmtpClient::getConnectTimeoutDate() const { return std::chrono::milliseconds(getConnectTimeoutMs()); }
-void SmtpClient::setReadTimeout(int ms) { QMutexLocker lock(&d->mutex); d->options.readTimeoutMs = std::max(1, ms); }
-int SmtpClient::getReadTimeoutMs() const { QMutexLocker lock(&d->mutex); return d->options.readTimeoutMs; }
+void SmtpClient::setReadTimeout(int ms) { QMutexLocker lock(&d->mutex); d->options.settings.readTimeoutMs = std::max(1, ms); }
+int SmtpClient::getReadTimeoutMs() const { QMutexLocker lock(&d->mutex); return d->options.settings.readTimeoutMs; }
 std::chrono::milliseconds SmtpClient::getReadTimeoutDate() const { return std::chrono::milliseconds(getReadTimeoutMs()); }
-void SmtpClient::setDataTimeout(int ms) { QMutexLocker lock(&d->mutex); d->options.dataTimeoutMs = std::max(1, ms); }
-int SmtpClient::getDataTimeoutMs() const { QMutexLocker lock(&d->mutex); return d->options.dataTimeoutMs; }
+void SmtpClient::setDataTimeout(int ms) { QMutexLocker lock(&d->mutex); d->options.settings.dataTimeoutMs = std::max(1, ms); }
+int SmtpClient::getDataTimeoutMs() const { QMutexLocker lock(&d->mutex); return d->options.settings.dataTimeoutMs; }
 
 QString SmtpClient::getTarget() const
 {
     QMutexLocker lock(&d->mutex);
-    const QString host = d->options.host.contains(u':') ? u'[' + d->options.host + u']' : d->options.host;
-    return host + u':' + QString::number(d->options.port);
+    return d->options.settings.target();
 }
 
 QVariantMap SmtpClient::getUsageInfo() const { return d->stats.usageInfo(); }
@@ -324,15 +331,41 @@ void SmtpClient::setWarningQueue(int warningMs, int warningBs, EventQueue *queue
 
 void SmtpClient::clearWarningQueue() { d->stats.clearWarningQueue(); }
 
-void SmtpClient::setStartTlsPolicy(StartTlsPolicy policy) { QMutexLocker lock(&d->mutex); d->options.startTlsPolicy = policy; }
-void SmtpClient::setAuthMechanism(const QString &mechanism) { QMutexLocker lock(&d->mutex); d->options.mechanism = mechanism.toUpper(); }
-void SmtpClient::setAllowPlaintextAuth(bool allow) { QMutexLocker lock(&d->mutex); d->options.allowPlaintextAuth = allow; }
-void SmtpClient::setCaFile(const QString &path) { QMutexLocker lock(&d->mutex); d->options.caFile = path; }
-void SmtpClient::setInsecure(bool insecure) { QMutexLocker lock(&d->mutex); d->options.insecure = insecure; }
-void SmtpClient::setPeerVerifyName(const QString &name) { QMutexLocker lock(&d->mutex); d->options.peerVerifyName = name; }
-void SmtpClient::setEhloName(const QString &name) { QMutexLocker lock(&d->mutex); d->options.ehloName = name; }
-void SmtpClient::setKeepAlive(bool keepAlive) { QMutexLocker lock(&d->mutex); d->options.keepAlive = keepAlive; }
-bool SmtpClient::keepAlive() const { QMutexLocker lock(&d->mutex); return d->options.keepAlive; }
-void SmtpClient::setShowSecrets(bool show) { QMutexLocker lock(&d->mutex); d->options.showSecrets = show; }
-void SmtpClient::setPipelining(bool use) { QMutexLocker lock(&d->mutex); d->options.pipelining = use; }
-void SmtpClient::setChunking(bool use) { QMutexLocker lock(&d->mutex); d->options.chunking = use; }
+void SmtpClient::setStartTlsPolicy(StartTlsPolicy policy)
+{
+    // Only between the two modes that do not require TLS: a required mode set
+    // by tls() or ssl() stays.
+    QMutexLocker lock(&d->mutex);
+    ConnectionSettings &s = d->options.settings;
+    if (!s.tlsRequired())
+        s.security = policy == StartTlsPolicy::Never ? ConnectionSettings::Security::Plain
+                                                     : ConnectionSettings::Security::StartTlsOpportunistic;
+}
+void SmtpClient::setAuthMechanism(const QString &mechanism) { QMutexLocker lock(&d->mutex); d->options.settings.mechanism = mechanism.toUpper(); }
+void SmtpClient::setAllowPlaintextAuth(bool allow) { QMutexLocker lock(&d->mutex); d->options.settings.allowPlaintextAuth = allow; }
+void SmtpClient::setCaFile(const QString &path) { QMutexLocker lock(&d->mutex); d->options.settings.caFile = path; }
+void SmtpClient::setInsecure(bool insecure) { QMutexLocker lock(&d->mutex); d->options.settings.verifyPeer = !insecure; }
+void SmtpClient::setPeerVerifyName(const QString &name) { QMutexLocker lock(&d->mutex); d->options.settings.peerName = name; }
+void SmtpClient::setEhloName(const QString &name) { QMutexLocker lock(&d->mutex); d->options.settings.ehloName = name; }
+void SmtpClient::setKeepAlive(bool keepAlive) { QMutexLocker lock(&d->mutex); d->options.settings.keepAlive = keepAlive; }
+bool SmtpClient::keepAlive() const { QMutexLocker lock(&d->mutex); return d->options.settings.keepAlive; }
+void SmtpClient::setShowSecrets(bool show) { QMutexLocker lock(&d->mutex); d->options.settings.showSecrets = show; }
+void SmtpClient::setPipelining(bool use) { QMutexLocker lock(&d->mutex); d->options.settings.pipelining = use; }
+void SmtpClient::setChunking(bool use) { QMutexLocker lock(&d->mutex); d->options.settings.chunking = use; }
+
+void SmtpClient::setSettings(const ConnectionSettings &settings)
+{
+    if (const QString problem = settings.validationProblem(); !problem.isEmpty())
+        raise(SmtpError::Category::Usage, QStringLiteral("SETTINGS-ERROR"), problem);
+    QMutexLocker lock(&d->mutex);
+    d->options.settings = settings;
+    d->options.settings.mechanism = settings.mechanism.toUpper();
+    if (d->options.settings.host.startsWith(u'[') && d->options.settings.host.endsWith(u']'))
+        d->options.settings.host = d->options.settings.host.mid(1, d->options.settings.host.size() - 2);
+}
+
+ConnectionSettings SmtpClient::settings() const
+{
+    QMutexLocker lock(&d->mutex);
+    return d->options.settings;
+}

@@ -11,6 +11,7 @@
 // Errors are thrown as SmtpException carrying an SmtpError whose code keeps the
 // reference's names (MESSAGE-ERROR, SMTPCLIENT-UNKNOWN-PROTOCOL, ...).
 
+#include "connectionsettings.h"
 #include "outgoingmessage.h"
 #include "sendresult.h"
 #include "smtperror.h"
@@ -114,6 +115,12 @@ public:
     void setTestWireFunction(WireFunction f);
     void setPipelining(bool use);          // when offered (default on)
     void setChunking(bool use);            // BDAT when offered (default on)
+
+    // Every setting at once (connectionsettings.h); the setters above are views
+    // over it. Throws SETTINGS-ERROR (category Usage) naming the field of an
+    // invalid value.
+    void setSettings(const ConnectionSettings &settings);
+    [[nodiscard]] ConnectionSettings settings() const;
 
     // Sends several messages over one session. With PIPELINING each message's
     // commands go in the same write as the previous end of data (RFC 2920 3.1).

@@ -46,26 +46,6 @@ QStringList capabilityLines(const Smtp::Capabilities &caps)
 
 } // namespace
 
-bool ClientOptions::sameConnectionAs(const ClientOptions &o) const
-{
-    return host == o.host && port == o.port && ssl == o.ssl && tls == o.tls && startTlsPolicy == o.startTlsPolicy
-        && user == o.user && password == o.password && oauthToken == o.oauthToken && mechanism == o.mechanism
-        && allowPlaintextAuth == o.allowPlaintextAuth && caFile == o.caFile && insecure == o.insecure
-        && peerVerifyName == o.peerVerifyName && ehloName == o.ehloName && testMode == o.testMode
-        && pipelining == o.pipelining && chunking == o.chunking;
-}
-
-QString ClientOptions::securityModeName() const
-{
-    if (ssl)
-        return QStringLiteral("implicit-tls");
-    if (tls)
-        return QStringLiteral("starttls");
-    if (startTlsPolicy == SmtpClient::StartTlsPolicy::Never)
-        return QStringLiteral("plain");
-    return QStringLiteral("starttls-opportunistic");
-}
-
 Driver::Driver(UsageStats *stats, LogFunctionPair logs)
     : m_stats(stats)
     , m_logs(std::move(logs))
@@ -118,7 +98,7 @@ void Driver::run(DriverJob job, Done done)
         return;
     }
 
-    if (const auto err = Smtp::checkEhloName(m_jobOptions.ehloName)) {
+    if (const auto err = Smtp::checkEhloName(m_jobOptions.settings.ehloName)) {
         finish(SmtpError::make(SmtpError::Category::Usage, QStringLiteral("SMTPCLIENT-INVALID-EHLO"),
                                QStringLiteral("EHLO"), *err));
         return;
@@ -147,7 +127,7 @@ void Driver::run(DriverJob job, Done done)
         }
     }
 
-    const bool usable = m_session && m_connected && m_options.sameConnectionAs(m_jobOptions)
+    const bool usable = m_session && m_connected && m_options.settings.sameConnectionAs(m_jobOptions.settings)
         && m_session->state() == Smtp::Session::State::Ready;
     if (!usable) {
         if (m_session || m_connected)
@@ -170,28 +150,21 @@ void Driver::connectNow()
 {
     m_options = m_jobOptions;
     Smtp::SessionConfig cfg;
-    cfg.ehloName = m_options.ehloName;
-    if (m_options.ssl)
-        cfg.tlsMode = Smtp::SessionConfig::TlsMode::Implicit;
-    else if (m_options.tls)
-        cfg.tlsMode = Smtp::SessionConfig::TlsMode::Required;
-    else if (m_options.startTlsPolicy == SmtpClient::StartTlsPolicy::Never)
-        cfg.tlsMode = Smtp::SessionConfig::TlsMode::None;
-    else
-        cfg.tlsMode = Smtp::SessionConfig::TlsMode::Opportunistic;
-    cfg.useCredentials = !m_options.user.isEmpty() && !m_options.testMode;
-    cfg.credentials.user = m_options.user;
-    cfg.credentials.password = m_options.password;
-    cfg.credentials.oauthToken = m_options.oauthToken;
-    cfg.credentials.host = m_options.peerVerifyName.isEmpty() ? m_options.host : m_options.peerVerifyName;
-    cfg.credentials.port = m_options.port;
-    cfg.forcedMechanism = m_options.mechanism;
-    cfg.allowPlaintextAuth = m_options.allowPlaintextAuth;
-    cfg.usePipelining = m_options.pipelining;
-    cfg.useChunking = m_options.chunking;
-    cfg.showSecrets = m_options.showSecrets;
-    if (m_options.testMode)
-        cfg.tlsMode = Smtp::SessionConfig::TlsMode::None;
+    cfg.ehloName = m_options.settings.ehloName;
+    cfg.security = m_options.settings.security;
+    cfg.useCredentials = !m_options.settings.user.isEmpty() && !m_options.settings.testMode;
+    cfg.credentials.user = m_options.settings.user;
+    cfg.credentials.password = m_options.settings.password;
+    cfg.credentials.oauthToken = m_options.settings.oauthToken;
+    cfg.credentials.host = m_options.settings.peerName.isEmpty() ? m_options.settings.host : m_options.settings.peerName;
+    cfg.credentials.port = m_options.settings.port;
+    cfg.forcedMechanism = m_options.settings.mechanism;
+    cfg.allowPlaintextAuth = m_options.settings.allowPlaintextAuth;
+    cfg.usePipelining = m_options.settings.pipelining;
+    cfg.useChunking = m_options.settings.chunking;
+    cfg.showSecrets = m_options.settings.showSecrets;
+    if (m_options.settings.testMode)
+        cfg.security = Smtp::Security::Plain;
     m_session = std::make_unique<Smtp::Session>(cfg);
     m_commandTimes.clear();
     m_armedKind = Smtp::Session::WaitKind::None;
@@ -201,14 +174,13 @@ void Driver::connectNow()
 
     m_info = SendResult();
     m_wireHash.reset();
-    m_info.target = (m_options.host.contains(u':') ? u'[' + m_options.host + u']' : m_options.host) + u':'
-        + QString::number(m_options.port);
-    m_info.securityMode = m_options.testMode ? QStringLiteral("test") : m_options.securityModeName();
-    m_info.tls.verificationEnabled = !m_options.insecure;
+    m_info.target = m_options.settings.target();
+    m_info.securityMode = m_options.settings.testMode ? QStringLiteral("test") : m_options.settings.securityName();
+    m_info.tls.verificationEnabled = m_options.settings.verifyPeer;
     m_clock.start();
     m_connectStartUs = 0;
 
-    if (m_options.testMode) {
+    if (m_options.settings.testMode) {
         // Test mode (reference): no connection. A simulated server answers so the
         // transcript and the exact bytes are those a real session would produce.
         addTranscript(TranscriptEntry::Direction::Info,
@@ -236,17 +208,17 @@ void Driver::connectNow()
     m_transport->setEventQueue(m_options.eventQueue, m_options.eventArg, m_options.eventData, m_options.clientId);
 
     SmtpTransport::Options t;
-    t.host = m_options.host;
-    t.port = m_options.port;
-    t.implicitTls = m_options.ssl;
-    t.peerVerifyName = m_options.peerVerifyName;
-    t.caFile = m_options.caFile;
-    t.insecure = m_options.insecure;
-    t.connectTimeoutMs = m_options.connectTimeoutMs;
-    t.tlsTimeoutMs = m_options.connectTimeoutMs;
+    t.host = m_options.settings.host;
+    t.port = m_options.settings.port;
+    t.implicitTls = m_options.settings.ssl();
+    t.peerVerifyName = m_options.settings.peerName;
+    t.caFile = m_options.settings.caFile;
+    t.insecure = !m_options.settings.verifyPeer;
+    t.connectTimeoutMs = m_options.settings.connectTimeoutMs;
+    t.tlsTimeoutMs = m_options.settings.connectTimeoutMs;
     addTranscript(TranscriptEntry::Direction::Info,
                   QStringLiteral("connecting to %1 (%2)").arg(m_info.target, m_info.securityMode));
-    if (m_options.insecure)
+    if (!m_options.settings.verifyPeer)
         addTranscript(TranscriptEntry::Direction::Info,
                       QStringLiteral("certificate verification is OFF (insecure mode): the server's identity "
                                      "is not checked"));
@@ -406,7 +378,7 @@ Driver::Message *Driver::messageForTxn(int txn)
 
 void Driver::allMessagesHandled()
 {
-    if (m_job.quitAfter && !m_options.keepAlive && m_session && m_session->quit()) {
+    if (m_job.quitAfter && !m_options.settings.keepAlive && m_session && m_session->quit()) {
         m_quitting = true;
         return;
     }
@@ -486,11 +458,11 @@ void Driver::armDeadline(bool progress)
         break;
     case Smtp::Session::WaitKind::Reply:
     case Smtp::Session::WaitKind::Send:
-        m_transport->setDeadline(m_options.readTimeoutMs);
+        m_transport->setDeadline(m_options.settings.readTimeoutMs);
         break;
     case Smtp::Session::WaitKind::FinalReply:
         // RFC 5321 4.5.3.2.6: the reply to the end of data may take 10 minutes.
-        m_transport->setDeadline(std::max(m_options.dataTimeoutMs, m_options.readTimeoutMs));
+        m_transport->setDeadline(std::max(m_options.settings.dataTimeoutMs, m_options.settings.readTimeoutMs));
         break;
     }
 }
@@ -601,7 +573,7 @@ void Driver::handle(const Smtp::SessionEvent &e)
         m_info.ehlo = toServerReply(e.reply);
         m_info.usedHelo = m_session->usedHelo();
         m_info.capabilities = capabilityLines(m_session->capabilities());
-        if (!e.flag || m_options.ssl)
+        if (!e.flag || m_options.settings.ssl())
             m_info.capabilitiesBeforeTls = capabilityLines(m_session->capabilitiesBeforeTls());
         break;
     case T::StartTlsNow:
@@ -736,8 +708,8 @@ void Driver::finish(SmtpError error)
     out.error = std::move(error);
     if (m_transport && !m_simulator)
         m_info.tls = m_transport->tlsInfo();
-    m_info.tls.verificationEnabled = !m_options.insecure;
-    m_info.encrypted = m_session && m_session->isEncrypted() && !m_options.testMode;
+    m_info.tls.verificationEnabled = m_options.settings.verifyPeer;
+    m_info.encrypted = m_session && m_session->isEncrypted() && !m_options.settings.testMode;
     if (m_transport && !m_simulator) {
         // In the order they happened: lookup and connect first, the TLS
         // handshake after connect (implicit TLS) or after STARTTLS's reply.
@@ -783,7 +755,7 @@ void Driver::finish(SmtpError error)
     if (m_simulator && !m_connected) {
         m_simulator.reset();
     }
-    if (m_options.testMode)
+    if (m_options.settings.testMode)
         m_info.simulatedWireSha256 = m_wireHash.result().toHex();
     m_info.transcript = std::move(m_transcriptHead);
     m_transcriptHead.clear();
@@ -839,7 +811,7 @@ void Driver::onConnected()
     m_connectStartUs = nowUs();
     addTranscript(TranscriptEntry::Direction::Info,
                   QStringLiteral("connected to %1").arg(m_transport->peerAddress().toString()));
-    if (m_options.ssl) {
+    if (m_options.settings.ssl()) {
         const TlsInfo tls = m_transport->tlsInfo();
         addTranscript(TranscriptEntry::Direction::Info,
                       QStringLiteral("TLS established (implicit): %1, %2%3")

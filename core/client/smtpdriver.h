@@ -5,6 +5,7 @@
 // Thread: a Driver lives on its SmtpClient's worker thread; every member runs
 // there (jobs arrive through queued invokeMethod calls).
 
+#include "connectionsettings.h"
 #include "outgoingmessage.h"
 #include "sendresult.h"
 #include "smtpclient.h"
@@ -26,41 +27,15 @@ class EventQueue;
 class SmtpTransport;
 class UsageStats;
 
-// Every setting that shapes a connection, copied at the start of each job.
+// The settings of a job, copied at its start, with where its events go.
 struct ClientOptions
 {
-    QString host;
-    quint16 port = 25;
-    bool ssl = false;
-    bool tls = false;
-    SmtpClient::StartTlsPolicy startTlsPolicy = SmtpClient::StartTlsPolicy::Opportunistic;
-    QString user;
-    QString password;
-    QByteArray oauthToken;
-    QString mechanism;
-    bool allowPlaintextAuth = false;
-    QString caFile;
-    bool insecure = false;
-    QString peerVerifyName;
-    QString ehloName = QStringLiteral("localhost");
-    int connectTimeoutMs = 30000;
-    int readTimeoutMs = 15000;
-    int dataTimeoutMs = 600000;
-    bool showSecrets = false;
-    bool pipelining = true;
-    bool chunking = true;
-    bool keepAlive = false;
-    bool testMode = false;
+    ConnectionSettings settings;
     // Events
     EventQueue *eventQueue = nullptr;
     QVariant eventArg;
     bool eventData = false;
     qint64 clientId = 0;
-
-    // docs/security.md section A: a kept-open session is reused only if it was made
-    // with the same security settings (a TLS requirement can't be bypassed by reuse).
-    [[nodiscard]] bool sameConnectionAs(const ClientOptions &o) const;
-    [[nodiscard]] QString securityModeName() const;
 };
 
 struct LogFunctionPair

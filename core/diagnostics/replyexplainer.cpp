@@ -562,6 +562,9 @@ EngineText engineEntry(const SmtpError &error)
     if (code == u"PARSE-URL-ERROR")
         return {QStringLiteral("the server URL could not be understood"),
                 QStringLiteral("write it as smtp://host:port, esmtptls://host:587 or smtps://host:465")};
+    if (code == u"SETTINGS-ERROR")
+        return {QStringLiteral("a connection setting has a value that cannot work (the message names the field)"),
+                QStringLiteral("correct that field in the connection settings; nothing was sent")};
     if (code == u"SMTPCLIENT-UNKNOWN-PROTOCOL")
         return {QStringLiteral("the URL's scheme is not an SMTP scheme this client knows"),
                 QStringLiteral("use smtp://, smtps://, esmtp:// or esmtptls://")};

@@ -41,7 +41,7 @@ Session::Session(SessionConfig config)
     : m_config(std::move(config))
 {
     // RFC 8314 3: with implicit TLS the connection is encrypted before the greeting.
-    m_encrypted = m_config.tlsMode == SessionConfig::TlsMode::Implicit;
+    m_encrypted = m_config.security == Smtp::Security::ImplicitTls;
     m_tlsDone = m_encrypted;
 }
 
@@ -451,7 +451,7 @@ void Session::handleReply(const Reply &reply)
             return;
         }
         // RFC 3207 4: only 220 means "go ahead". Nothing else leads to TLS.
-        if (m_config.tlsMode == SessionConfig::TlsMode::Required) {
+        if (m_config.security == Smtp::Security::StartTlsRequired) {
             failReply(QStringLiteral("STARTTLS"), reply,
                       QStringLiteral("the server refused STARTTLS (%1) and TLS is required; nothing was sent "
                                      "in the clear. Check the server's TLS set-up, or use implicit TLS "
@@ -582,7 +582,7 @@ void Session::onEhlo(const Reply &reply, bool helo)
         m_ehloReply = reply;
         m_usedHelo = helo;
         m_caps = helo ? Capabilities() : Capabilities::fromEhloReply(reply);
-        if (!m_tlsDone || m_config.tlsMode == SessionConfig::TlsMode::Implicit)
+        if (!m_tlsDone || m_config.security == Smtp::Security::ImplicitTls)
             m_capsBeforeTls = m_caps;
         SessionEvent e;
         e.type = SessionEvent::Type::Capabilities;
@@ -596,7 +596,7 @@ void Session::onEhlo(const Reply &reply, bool helo)
         // RFC 5321 4.1.1.1: fall back to HELO on a 5xx... unless TLS is required:
         // HELO cannot lead to STARTTLS, so falling back would be a downgrade
         // (docs/security.md).
-        if (m_config.tlsMode == SessionConfig::TlsMode::Required) {
+        if (m_config.security == Smtp::Security::StartTlsRequired) {
             failReply(QStringLiteral("EHLO"), reply,
                       QStringLiteral("the server refused EHLO, so STARTTLS cannot be used and TLS is "
                                      "required; stopping"),
@@ -614,8 +614,8 @@ void Session::onEhlo(const Reply &reply, bool helo)
 void Session::afterCapabilities()
 {
     if (!m_encrypted && !m_tlsDone) {
-        switch (m_config.tlsMode) {
-        case SessionConfig::TlsMode::Required:
+        switch (m_config.security) {
+        case Smtp::Security::StartTlsRequired:
             if (!m_caps.startTls()) {
                 // RFC 3207 6 / docs/security.md: a missing STARTTLS may be an
                 // attacker stripping it; never continue in the clear.
@@ -629,7 +629,7 @@ void Session::afterCapabilities()
             setState(State::StartTls);
             writeCommand(Cmd::StartTls, "STARTTLS");
             return;
-        case SessionConfig::TlsMode::Opportunistic:
+        case Smtp::Security::StartTlsOpportunistic:
             if (m_caps.startTls()) {
                 setState(State::StartTls);
                 writeCommand(Cmd::StartTls, "STARTTLS");
@@ -644,8 +644,8 @@ void Session::afterCapabilities()
             }
             m_tlsDone = true;
             break;
-        case SessionConfig::TlsMode::None:
-        case SessionConfig::TlsMode::Implicit:
+        case Smtp::Security::Plain:
+        case Smtp::Security::ImplicitTls:
             break;
         }
     }

@@ -37,6 +37,8 @@
 #include "replyparser.h"
 #include "sasl.h"
 
+#include "security.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QString>
@@ -47,15 +49,9 @@ namespace Smtp {
 
 struct SessionConfig
 {
-    enum class TlsMode {
-        None,          // never send STARTTLS (plain SMTP, or the user said so)
-        Opportunistic, // STARTTLS when offered; plaintext otherwise (reported as unencrypted)
-        Required,      // STARTTLS required: stop before AUTH/MAIL if it cannot be had
-        Implicit,      // TLS from the first byte (the transport does it; smtps)
-    };
-
     QString ehloName = QStringLiteral("localhost");
-    TlsMode tlsMode = TlsMode::Opportunistic;
+    // Implicit TLS is done by the transport; the session only knows it is on.
+    Security security = Security::StartTlsOpportunistic;
     bool useCredentials = false;
     SaslCredentials credentials;
     QString forcedMechanism;      // empty: the strongest offered

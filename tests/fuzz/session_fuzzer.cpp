@@ -603,8 +603,8 @@ private:
                     if (verb != "EHLO")
                         broken("the first command after the TLS handshake is not EHLO (RFC 3207 4.2)", text);
                 }
-                const bool encrypted = m_tlsDone || m_config.tlsMode == SessionConfig::TlsMode::Implicit;
-                if (!encrypted && m_config.tlsMode == SessionConfig::TlsMode::Required
+                const bool encrypted = m_tlsDone || m_config.security == Smtp::Security::ImplicitTls;
+                if (!encrypted && m_config.security == Smtp::Security::StartTlsRequired
                     && (sasl || verb == "MAIL FROM"))
                     broken("AUTH or MAIL before TLS although TLS is required", text);
                 if (!encrypted && sasl && !m_config.allowPlaintextAuth)
@@ -871,7 +871,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const QByteArrayView stream = input.sliced(qsizetype(Header + 2 * opCount));
 
     SessionConfig config;
-    config.tlsMode = static_cast<SessionConfig::TlsMode>(cfg & 3);
+    config.security = static_cast<Smtp::Security>(cfg & 3);
     config.usePipelining = !(cfg & 4);
     config.useChunking = !(cfg & 8);
     config.showSecrets = cfg & 0x10;

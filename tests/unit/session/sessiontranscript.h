@@ -478,13 +478,13 @@ inline Options parseOptions(const QString &text, QString *error)
         const QString key = t.key.isEmpty() ? t.value : t.key;
         if (key == u"tls") {
             if (t.value == u"none")
-                c.tlsMode = SessionConfig::TlsMode::None;
+                c.security = Smtp::Security::Plain;
             else if (t.value == u"opportunistic")
-                c.tlsMode = SessionConfig::TlsMode::Opportunistic;
+                c.security = Smtp::Security::StartTlsOpportunistic;
             else if (t.value == u"required")
-                c.tlsMode = SessionConfig::TlsMode::Required;
+                c.security = Smtp::Security::StartTlsRequired;
             else if (t.value == u"implicit")
-                c.tlsMode = SessionConfig::TlsMode::Implicit;
+                c.security = Smtp::Security::ImplicitTls;
             else
                 *error = QStringLiteral("bad tls mode %1").arg(t.value);
         } else if (key == u"user") {
