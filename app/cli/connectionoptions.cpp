@@ -81,13 +81,18 @@ void ConnectionOptions::declare(QCommandLineParser &p)
 
 bool ConnectionOptions::read(const QCommandLineParser &p, bool testMode, QString *error, QStringList *warnings)
 {
-    m_ssl = p.isSet(QStringLiteral("ssl"));
-    m_tls = p.isSet(QStringLiteral("tls"));
-    m_noStartTls = p.isSet(QStringLiteral("no-starttls"));
-    if (m_ssl && m_tls) {
+    using Security = ConnectionSettings::Security;
+    ConnectionSettings &s = m_settings;
+    s = ConnectionSettings();
+    s.testMode = testMode;
+    const bool ssl = p.isSet(QStringLiteral("ssl"));
+    const bool tls = p.isSet(QStringLiteral("tls"));
+    const bool noStartTls = p.isSet(QStringLiteral("no-starttls"));
+    if (ssl && tls) {
         *error = QStringLiteral("--ssl and --tls exclude each other: --ssl is TLS from the start, --tls is STARTTLS");
         return false;
     }
+    s.security = ssl ? Security::ImplicitTls : tls ? Security::StartTlsRequired : Security::StartTlsOpportunistic;
 
     QString urlPassword;
     if (p.isSet(QStringLiteral("url"))) {
@@ -100,27 +105,20 @@ bool ConnectionOptions::read(const QCommandLineParser &p, bool testMode, QString
             }
         }
         SmtpError urlError;
-        const auto url = SmtpUrl::parse(p.value(QStringLiteral("url")), &urlError);
+        const auto url = ConnectionSettings::fromUrl(p.value(QStringLiteral("url")), s, &urlError);
         if (!url) {
             *error = QStringLiteral("--url: ") + urlError.toString();
             return false;
         }
-        if (url->unixSocket) {
-            *error = QStringLiteral("--url: UNIX socket paths are not supported; give host:port");
-            return false;
-        }
-        m_host = url->host;
-        m_port = url->port;
+        s = *url;
         m_portGiven = true; // the scheme (or the port) chose it
-        m_ssl = url->ssl;
-        m_tls = url->tls;
-        m_user = url->user;
-        urlPassword = url->password;
+        urlPassword = s.password;
+        s.password.clear();
         if (!urlPassword.isEmpty())
             warnings->append(QStringLiteral("the password in --url is visible to other local users (process "
                                             "list, shell history); prefer --password-file or $SMTPSCOPE_PASSWORD"));
     } else {
-        m_host = p.value(QStringLiteral("host"));
+        s.host = p.value(QStringLiteral("host"));
         if (p.isSet(QStringLiteral("port"))) {
             bool ok = false;
             const uint port = p.value(QStringLiteral("port")).toUInt(&ok);
@@ -128,96 +126,101 @@ bool ConnectionOptions::read(const QCommandLineParser &p, bool testMode, QString
                 *error = QStringLiteral("--port: '%1' is not a TCP port (1-65535)").arg(p.value(QStringLiteral("port")));
                 return false;
             }
-            m_port = quint16(port);
+            s.port = quint16(port);
             m_portGiven = true;
         } else {
-            m_port = m_ssl ? SmtpClient::SmtpsPort : SmtpClient::SmtpPort;
+            s.port = ConnectionSettings::defaultPort(s.security);
         }
     }
-    if (m_host.startsWith(u'[') && m_host.endsWith(u']'))
-        m_host = m_host.mid(1, m_host.size() - 2);
-    if (m_host.isEmpty() && m_hostOptional) {
+    if (s.host.startsWith(u'[') && s.host.endsWith(u']'))
+        s.host = s.host.mid(1, s.host.size() - 2);
+    if (s.host.isEmpty() && m_hostOptional) {
         // Nothing else to check about a host; credentials may still follow.
-    } else if (m_host.isEmpty()) {
+    } else if (s.host.isEmpty()) {
         if (!testMode) {
             *error = QStringLiteral("no server: give --url URL or --host HOST");
             return false;
         }
-        m_host = QStringLiteral("localhost"); // test mode connects nowhere
+        s.host = QStringLiteral("localhost"); // test mode connects nowhere
     }
-    if (const auto bad = Smtp::checkNoControlChars(m_host, u"host")) {
+    if (const auto bad = Smtp::checkNoControlChars(s.host, u"host")) {
         *error = *bad;
         return false;
     }
-    if (m_noStartTls && (m_tls || m_ssl)) {
-        *error = QStringLiteral("--no-starttls contradicts a required TLS mode (--tls, --ssl or a TLS URL scheme)");
-        return false;
+    if (noStartTls) {
+        if (s.tlsRequired()) {
+            *error = QStringLiteral("--no-starttls contradicts a required TLS mode (--tls, --ssl or a TLS URL scheme)");
+            return false;
+        }
+        s.security = Security::Plain;
     }
 
     if (p.isSet(QStringLiteral("user")))
-        m_user = p.value(QStringLiteral("user"));
-    if (const auto bad = Smtp::checkNoControlChars(m_user, u"user name")) {
+        s.user = p.value(QStringLiteral("user"));
+    if (const auto bad = Smtp::checkNoControlChars(s.user, u"user name")) {
         *error = QStringLiteral("--user: ") + *bad;
         return false;
     }
-    m_mechanism = p.value(QStringLiteral("auth")).toUpper();
+    s.mechanism = p.value(QStringLiteral("auth")).toUpper();
     static const QRegularExpression mechanismSyntax(QStringLiteral("^[A-Z0-9_-]{1,20}$")); // RFC 4422 3.1
-    if (!m_mechanism.isEmpty() && !mechanismSyntax.match(m_mechanism).hasMatch()) {
-        *error = QStringLiteral("--auth: '%1' is not a SASL mechanism name (RFC 4422 3.1)").arg(m_mechanism);
+    if (!s.mechanism.isEmpty() && !mechanismSyntax.match(s.mechanism).hasMatch()) {
+        *error = QStringLiteral("--auth: '%1' is not a SASL mechanism name (RFC 4422 3.1)").arg(s.mechanism);
         return false;
     }
-    m_allowPlaintextAuth = p.isSet(QStringLiteral("allow-plaintext-auth"));
+    s.allowPlaintextAuth = p.isSet(QStringLiteral("allow-plaintext-auth"));
 
     if (p.isSet(QStringLiteral("oauth-token-file"))) {
         if (!InputFile::readFirstLine(p.value(QStringLiteral("oauth-token-file")), QStringLiteral("--oauth-token-file"),
-                                      &m_oauthToken, error))
+                                      &s.oauthToken, error))
             return false;
-        if (m_user.isEmpty()) {
+        if (s.user.isEmpty()) {
             *error = QStringLiteral("--oauth-token-file needs --user (the account the token is for)");
             return false;
         }
     }
-    if (!m_user.isEmpty() && m_oauthToken.isEmpty()) {
+    if (!s.user.isEmpty() && s.oauthToken.isEmpty()) {
         // Same user as in the URL: its password stands; otherwise look further.
-        if (!urlPassword.isEmpty() && (!p.isSet(QStringLiteral("user")) || p.value(QStringLiteral("user")) == m_user))
-            m_password = urlPassword;
-        if (p.isSet(QStringLiteral("password-file")) || (m_password.isEmpty() && !testMode)) {
+        if (!urlPassword.isEmpty() && (!p.isSet(QStringLiteral("user")) || p.value(QStringLiteral("user")) == s.user))
+            s.password = urlPassword;
+        if (p.isSet(QStringLiteral("password-file")) || (s.password.isEmpty() && !testMode)) {
             if (!readPassword(p, error))
                 return false;
         }
-    } else if (p.isSet(QStringLiteral("password-file")) && m_oauthToken.isEmpty()) {
+    } else if (p.isSet(QStringLiteral("password-file")) && s.oauthToken.isEmpty()) {
         *error = QStringLiteral("--password-file needs --user");
         return false;
     }
 
-    m_caFile = p.value(QStringLiteral("cafile"));
-    if (!m_caFile.isEmpty() && !QFileInfo(m_caFile).isFile()) {
-        *error = QStringLiteral("--cafile: '%1' is not a readable file").arg(m_caFile);
+    s.caFile = p.value(QStringLiteral("cafile"));
+    if (!s.caFile.isEmpty() && !QFileInfo(s.caFile).isFile()) {
+        *error = QStringLiteral("--cafile: '%1' is not a readable file").arg(s.caFile);
         return false;
     }
-    m_insecure = p.isSet(QStringLiteral("insecure"));
-    if (m_insecure)
+    s.verifyPeer = !p.isSet(QStringLiteral("insecure"));
+    if (!s.verifyPeer)
         warnings->append(QStringLiteral("--insecure: the server certificate is NOT verified; anyone on the path "
                                         "can impersonate the server"));
-    m_tlsName = p.value(QStringLiteral("tls-name"));
-    if (const auto bad = Smtp::checkNoControlChars(m_tlsName, u"--tls-name")) {
+    s.peerName = p.value(QStringLiteral("tls-name"));
+    if (const auto bad = Smtp::checkNoControlChars(s.peerName, u"--tls-name")) {
         *error = *bad;
         return false;
     }
-    m_ehlo = p.value(QStringLiteral("ehlo"));
     if (p.isSet(QStringLiteral("ehlo"))) {
-        if (const auto bad = Smtp::checkEhloName(m_ehlo)) {
+        s.ehloName = p.value(QStringLiteral("ehlo"));
+        if (const auto bad = Smtp::checkEhloName(s.ehloName)) {
             *error = QStringLiteral("--ehlo: ") + *bad;
             return false;
         }
     }
-    if (!readMs(p, QStringLiteral("connect-timeout"), &m_connectTimeoutMs, error)
-        || !readMs(p, QStringLiteral("read-timeout"), &m_readTimeoutMs, error)
-        || !readMs(p, QStringLiteral("data-timeout"), &m_dataTimeoutMs, error))
+    if (!readMs(p, QStringLiteral("connect-timeout"), &s.connectTimeoutMs, error)
+        || !readMs(p, QStringLiteral("read-timeout"), &s.readTimeoutMs, error)
+        || !readMs(p, QStringLiteral("data-timeout"), &s.dataTimeoutMs, error))
         return false;
-    m_showSecrets = p.isSet(QStringLiteral("show-secrets"));
-    m_pipelining = !p.isSet(QStringLiteral("no-pipelining"));
-    m_chunking = !p.isSet(QStringLiteral("no-chunking"));
+    m_connectTimeoutGiven = p.isSet(QStringLiteral("connect-timeout"));
+    m_readTimeoutGiven = p.isSet(QStringLiteral("read-timeout"));
+    s.showSecrets = p.isSet(QStringLiteral("show-secrets"));
+    s.pipelining = !p.isSet(QStringLiteral("no-pipelining"));
+    s.chunking = !p.isSet(QStringLiteral("no-chunking"));
     return true;
 }
 
@@ -228,18 +231,18 @@ bool ConnectionOptions::readPassword(const QCommandLineParser &p, QString *error
         if (!InputFile::readFirstLine(p.value(QStringLiteral("password-file")), QStringLiteral("--password-file"),
                                       &line, error))
             return false;
-        m_password = QString::fromUtf8(line);
+        m_settings.password = QString::fromUtf8(line);
         return true;
     }
     const QByteArray env = qgetenv("SMTPSCOPE_PASSWORD");
     if (!env.isEmpty()) {
-        m_password = QString::fromUtf8(env);
+        m_settings.password = QString::fromUtf8(env);
         return true;
     }
     if (Terminal::stdinIsTerminal()) {
-        const auto typed = Terminal::readSecret(QStringLiteral("Password for %1@%2: ").arg(m_user, m_host));
+        const auto typed = Terminal::readSecret(QStringLiteral("Password for %1@%2: ").arg(m_settings.user, m_settings.host));
         if (typed && !typed->isEmpty()) {
-            m_password = *typed;
+            m_settings.password = *typed;
             return true;
         }
         *error = QStringLiteral("no password was entered");
@@ -247,79 +250,36 @@ bool ConnectionOptions::readPassword(const QCommandLineParser &p, QString *error
     }
     *error = QStringLiteral("--user %1 needs a password: give --password-file FILE or set SMTPSCOPE_PASSWORD "
                             "(passwords are never taken as command-line arguments)")
-                 .arg(m_user);
+                 .arg(m_settings.user);
     return false;
-}
-
-QString ConnectionOptions::target() const
-{
-    const QString h = m_host.contains(u':') ? u'[' + m_host + u']' : m_host;
-    return h + u':' + QString::number(m_port);
-}
-
-QString ConnectionOptions::securityMode() const
-{
-    if (m_ssl)
-        return QStringLiteral("implicit-tls");
-    if (m_tls)
-        return QStringLiteral("starttls");
-    if (m_noStartTls)
-        return QStringLiteral("plain");
-    return QStringLiteral("starttls-opportunistic");
 }
 
 Diagnostics::CheckOptions ConnectionOptions::checkOptions() const
 {
+    const ConnectionSettings &s = m_settings;
     Diagnostics::CheckOptions o;
-    if (!m_ehlo.isEmpty())
-        o.ehloName = m_ehlo;
-    o.caFile = m_caFile;
-    o.insecure = m_insecure;
-    o.user = m_user;
-    o.password = m_password;
-    o.oauthToken = m_oauthToken;
-    o.mechanism = m_mechanism;
-    o.allowPlaintextAuth = m_allowPlaintextAuth;
-    o.showSecrets = m_showSecrets;
-    if (m_connectTimeoutMs > 0)
-        o.connectTimeoutMs = m_connectTimeoutMs;
-    if (m_readTimeoutMs > 0)
-        o.readTimeoutMs = m_readTimeoutMs;
+    o.ehloName = s.ehloName;
+    o.caFile = s.caFile;
+    o.insecure = !s.verifyPeer;
+    o.user = s.user;
+    o.password = s.password;
+    o.oauthToken = s.oauthToken;
+    o.mechanism = s.mechanism;
+    o.allowPlaintextAuth = s.allowPlaintextAuth;
+    o.showSecrets = s.showSecrets;
+    // The checklist connects many times (each address, port and TLS version):
+    // its own shorter timeouts stand unless the user chose them.
+    if (m_connectTimeoutGiven)
+        o.connectTimeoutMs = s.connectTimeoutMs;
+    if (m_readTimeoutGiven)
+        o.readTimeoutMs = s.readTimeoutMs;
     return o;
 }
 
 std::unique_ptr<SmtpClient> ConnectionOptions::createClient() const
 {
-    auto c = std::make_unique<SmtpClient>(m_host, int(m_port));
-    if (m_ssl)
-        c->ssl(true);
-    else if (m_tls)
-        c->tls(true);
-    else if (m_noStartTls)
-        c->setStartTlsPolicy(SmtpClient::StartTlsPolicy::Never);
-    if (!m_oauthToken.isEmpty())
-        c->setOAuthToken(m_user, m_oauthToken);
-    else if (!m_user.isEmpty())
-        c->setUserPass(m_user, m_password);
-    if (!m_mechanism.isEmpty())
-        c->setAuthMechanism(m_mechanism);
-    c->setAllowPlaintextAuth(m_allowPlaintextAuth);
-    if (!m_caFile.isEmpty())
-        c->setCaFile(m_caFile);
-    c->setInsecure(m_insecure);
-    if (!m_tlsName.isEmpty())
-        c->setPeerVerifyName(m_tlsName);
-    if (!m_ehlo.isEmpty())
-        c->setEhloName(m_ehlo);
-    if (m_connectTimeoutMs > 0)
-        c->setConnectTimeout(m_connectTimeoutMs);
-    if (m_readTimeoutMs > 0)
-        c->setReadTimeout(m_readTimeoutMs);
-    if (m_dataTimeoutMs > 0)
-        c->setDataTimeout(m_dataTimeoutMs);
-    c->setShowSecrets(m_showSecrets);
-    c->setPipelining(m_pipelining);
-    c->setChunking(m_chunking);
+    auto c = std::make_unique<SmtpClient>(m_settings.host, int(m_settings.port));
+    c->setSettings(m_settings);
     return c;
 }
 

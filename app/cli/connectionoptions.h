@@ -8,6 +8,7 @@
 // prompt without echo when stdin is a terminal. A password inside --url is
 // accepted (the reference's URLs allow it) with a warning.
 
+#include "client/connectionsettings.h"
 #include "client/smtpclient.h"
 #include "diagnostics/servercheck.h"
 
@@ -44,48 +45,31 @@ public:
     // checklist keeps them out of every report).
     [[nodiscard]] Diagnostics::CheckOptions checkOptions() const;
 
+    // Everything read, as the one settings value (client/connectionsettings.h).
+    [[nodiscard]] const ConnectionSettings &settings() const { return m_settings; }
     // "host:port" (brackets around IPv6).
-    [[nodiscard]] QString target() const;
-    [[nodiscard]] QString host() const { return m_host; }
-    [[nodiscard]] quint16 port() const { return m_port; }
+    [[nodiscard]] QString target() const { return m_settings.target(); }
+    [[nodiscard]] QString host() const { return m_settings.host; }
+    [[nodiscard]] quint16 port() const { return m_settings.port; }
     [[nodiscard]] bool portGiven() const { return m_portGiven; }
-    [[nodiscard]] QString tlsName() const { return m_tlsName; }
-    [[nodiscard]] QString caFile() const { return m_caFile; }
-    [[nodiscard]] bool implicitTls() const { return m_ssl; }
-    [[nodiscard]] bool requireTls() const { return m_tls; }
-    [[nodiscard]] bool noStartTls() const { return m_noStartTls; }
-    [[nodiscard]] QString user() const { return m_user; }
-    [[nodiscard]] bool hasCredentials() const { return !m_user.isEmpty(); }
-    [[nodiscard]] bool insecure() const { return m_insecure; }
-    [[nodiscard]] bool showSecrets() const { return m_showSecrets; }
-    // "plain", "starttls-opportunistic", "starttls", "implicit-tls"
-    [[nodiscard]] QString securityMode() const;
+    [[nodiscard]] QString tlsName() const { return m_settings.peerName; }
+    [[nodiscard]] QString caFile() const { return m_settings.caFile; }
+    [[nodiscard]] bool implicitTls() const { return m_settings.ssl(); }
+    [[nodiscard]] QString user() const { return m_settings.user; }
+    [[nodiscard]] bool hasCredentials() const { return !m_settings.user.isEmpty(); }
+    [[nodiscard]] bool insecure() const { return !m_settings.verifyPeer; }
+    [[nodiscard]] bool showSecrets() const { return m_settings.showSecrets; }
+    // Smtp::securityName: "plain", "starttls-opportunistic", "starttls", "implicit-tls"
+    [[nodiscard]] QString securityMode() const { return m_settings.securityName(); }
 
 private:
     bool readPassword(const QCommandLineParser &parser, QString *error);
 
-    QString m_host;
-    quint16 m_port = SmtpClient::SmtpPort;
+    ConnectionSettings m_settings;
     bool m_portGiven = false; // by --port or in the URL
     bool m_hostOptional = false;
-    bool m_ssl = false;
-    bool m_tls = false;
-    bool m_noStartTls = false;
-    QString m_user;
-    QString m_password;
-    QByteArray m_oauthToken;
-    QString m_mechanism;
-    bool m_allowPlaintextAuth = false;
-    QString m_caFile;
-    bool m_insecure = false;
-    QString m_tlsName;
-    QString m_ehlo;
-    int m_connectTimeoutMs = 0; // 0: the engine's default
-    int m_readTimeoutMs = 0;
-    int m_dataTimeoutMs = 0;
-    bool m_showSecrets = false;
-    bool m_pipelining = true;
-    bool m_chunking = true;
+    bool m_connectTimeoutGiven = false;
+    bool m_readTimeoutGiven = false;
 };
 
 } // namespace Cli
