@@ -45,6 +45,12 @@ public:
     // checklist keeps them out of every report).
     [[nodiscard]] Diagnostics::CheckOptions checkOptions() const;
 
+    // The warning thresholds (`send --warn-slow-ms`, `--warn-min-rate`); 0: off.
+    void setWarnings(int slowMs, int minBytesPerSecond)
+    {
+        m_settings.warnSlowMs = slowMs;
+        m_settings.warnMinBytesPerSecond = minBytesPerSecond;
+    }
     // Everything read, as the one settings value (client/connectionsettings.h).
     [[nodiscard]] const ConnectionSettings &settings() const { return m_settings; }
     // "host:port" (brackets around IPv6).

@@ -60,6 +60,24 @@ QByteArray json(const QVariantList &list)
     return terminalSafe(QJsonDocument(QJsonArray::fromVariantList(list)).toJson(QJsonDocument::Indented));
 }
 
+QByteArray jsonLine(const QVariantMap &map)
+{
+    return terminalSafe(QJsonDocument(QJsonObject::fromVariantMap(map)).toJson(QJsonDocument::Compact)) + '\n';
+}
+
+QVariantMap eventForJson(const QVariantMap &record)
+{
+    QVariantMap out = record;
+    out.remove(QStringLiteral("arg"));
+    const auto data = out.constFind(QStringLiteral("data"));
+    if (data != out.cend()) {
+        const QByteArray bytes = data->toByteArray();
+        out.insert(QStringLiteral("data_base64"), QString::fromLatin1(bytes.toBase64()));
+        out.insert(QStringLiteral("data_text"), Smtp::printable(bytes));
+        out.remove(QStringLiteral("data"));
+    }
+    return out;
+}
 
 QVariantList transcript(const QList<TranscriptEntry> &entries)
 {

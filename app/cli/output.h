@@ -24,6 +24,13 @@ namespace Cli::Output {
 // strings keep their exact values for any JSON parser.
 [[nodiscard]] QByteArray json(const QVariantMap &map);
 [[nodiscard]] QByteArray json(const QVariantList &list);
+// The same, compact on one line with a newline: a line of a JSON-lines stream.
+[[nodiscard]] QByteArray jsonLine(const QVariantMap &map);
+
+// An event record (events/socketevent.h) or a warning record (events/usagestats.h)
+// ready for JSON: the payload bytes ("data"), when present, become "data_base64"
+// (exact) and "data_text" (by the escaping rule, for reading); "arg" is left out.
+[[nodiscard]] QVariantMap eventForJson(const QVariantMap &record);
 
 // Transcript entries as JSON-friendly maps: {time_us, dir ("client", "server",
 // "info", "error"), tls (bool), text}. The engine already redacted secrets.

@@ -9,6 +9,7 @@
 #include "terminal.h"
 
 #include "client/smtpclient.h"
+#include "events/eventqueue.h"
 #include "mime/emlmessage.h"
 #include "mime/message.h"
 #include "mime/regularfile.h"
@@ -158,6 +159,24 @@ QString refusedText(const SendResult &r)
     return QStringLiteral("refused: ") + parts.join(QStringLiteral(", "));
 }
 
+// "receive took 2.301 s (over 1.000 s)", "send ran at 812 B/s (under 10000 B/s)".
+QString warningText(const QVariantMap &w)
+{
+    const QString type = w.value(QStringLiteral("type")).toString();
+    const double seconds = w.value(QStringLiteral("us")).toDouble() / 1e6;
+    if (type == u"SOCKET-OPERATION-WARNING")
+        return QStringLiteral("%1 took %2 (over %3)")
+            .arg(w.value(QStringLiteral("operation")).toString(), Output::seconds(seconds),
+                 Output::seconds(w.value(QStringLiteral("timeout")).toDouble() / 1e6));
+    if (type == u"SOCKET-THROUGHPUT-WARNING")
+        return QStringLiteral("%1 of %2 ran at %3 B/s over %4 (under %5 B/s)")
+            .arg(w.value(QStringLiteral("dir")).toString(), Output::bytes(w.value(QStringLiteral("bytes")).toLongLong()))
+            .arg(w.value(QStringLiteral("bytes_sec")).toLongLong())
+            .arg(Output::seconds(seconds))
+            .arg(w.value(QStringLiteral("threshold")).toLongLong());
+    return type;
+}
+
 QString tlsSummary(const SendResult &r)
 {
     if (!r.tls.encrypted)
@@ -211,13 +230,30 @@ int SendCommand::run(const QStringList &arguments)
          QStringLiteral("Print the session on stderr: C client, S server, * info, ! error, [tls] inside TLS; secrets "
                         "redacted unless --show-secrets.")},
         {QStringLiteral("json"), QStringLiteral("Print the full result as JSON on stdout.")},
+        {QStringLiteral("events"),
+         QStringLiteral("Print the engine's events on stdout as JSON lines as they happen (socket and SMTP events, "
+                        "warnings), before the result. --events=data adds each packet's bytes, AUTH data masked "
+                        "unless --show-secrets."),
+         QStringLiteral("MODE")},
+        {QStringLiteral("warn-slow-ms"),
+         QStringLiteral("Warn when one network operation takes longer than MS (default 0: off)."),
+         QStringLiteral("MS")},
+        {QStringLiteral("warn-min-rate"),
+         QStringLiteral("Warn when a transfer lasting at least 1 s runs slower than BYTES per second (default 0: off)."),
+         QStringLiteral("BYTES")},
         {QStringLiteral("progress"),
          QStringLiteral("Progress bar on stderr: auto (a terminal and at least 1 MiB), always, never."),
          QStringLiteral("MODE"), QStringLiteral("auto")},
     });
     HistoryCommand::declareRecordingOptions(p);
 
-    if (const auto done = Output::parseArguments(p, Command, arguments))
+    // "--events" alone means --events=on: QCommandLineParser has no optional values.
+    QStringList args = arguments;
+    for (QString &a : args) {
+        if (a == u"--events")
+            a = QStringLiteral("--events=on");
+    }
+    if (const auto done = Output::parseArguments(p, Command, args))
         return *done;
 
     const bool testMode = p.isSet(QStringLiteral("test"));
@@ -240,6 +276,29 @@ int SendCommand::run(const QStringList &arguments)
             return Output::usageError(Command, QStringLiteral("--count: '%1' is not a number from 1 to %2")
                                                    .arg(p.value(QStringLiteral("count")))
                                                    .arg(MaxCount));
+    }
+    const QString eventsMode = p.value(QStringLiteral("events"));
+    if (p.isSet(QStringLiteral("events")) && eventsMode != u"on" && eventsMode != u"data")
+        return Output::usageError(Command, QStringLiteral("--events: '%1' is not a mode; use --events or --events=data")
+                                               .arg(eventsMode));
+    if (p.isSet(QStringLiteral("events")) && testMode && !json)
+        return Output::usageError(Command, QStringLiteral("--events and --test exclude each other: test mode prints "
+                                                          "the wire on stdout; add --json to get both"));
+    for (const char *name : {"warn-slow-ms", "warn-min-rate"}) {
+        const QString option = QString::fromLatin1(name);
+        if (!p.isSet(option))
+            continue;
+        bool ok = false;
+        const int v = p.value(option).toInt(&ok);
+        if (!ok || v < 0)
+            return Output::usageError(Command, QStringLiteral("--%1: '%2' is not a number of %3 (0: off)")
+                                                   .arg(option, p.value(option),
+                                                        option == u"warn-slow-ms" ? QStringLiteral("milliseconds")
+                                                                                  : QStringLiteral("bytes per second")));
+        if (option == u"warn-slow-ms")
+            conn.setWarnings(v, conn.settings().warnMinBytesPerSecond);
+        else
+            conn.setWarnings(conn.settings().warnSlowMs, v);
     }
     const QString progressMode = p.value(QStringLiteral("progress"));
     if (progressMode != u"auto" && progressMode != u"always" && progressMode != u"never")
@@ -367,6 +426,32 @@ int SendCommand::run(const QStringList &arguments)
     if (liveTranscript)
         Output::streamTranscript(*client);
 
+    // ---- events and warnings, printed as they come: the records are pushed on the
+    // client's worker thread, which prints them at once (nothing accumulates).
+    EventQueue events;
+    EventQueue warningQueue;
+    const bool printEvents = p.isSet(QStringLiteral("events"));
+    auto drainEvents = [&events] {
+        for (const QVariantMap &record : events.popAll())
+            Terminal::outBytes(Output::jsonLine(Output::eventForJson(record)));
+    };
+    auto drainWarnings = [&warningQueue, printEvents] {
+        for (const QVariantMap &record : warningQueue.popAll()) {
+            Output::warning(Command, warningText(record));
+            if (printEvents)
+                Terminal::outBytes(Output::jsonLine(Output::eventForJson(record)));
+        }
+    };
+    if (printEvents) {
+        QObject::connect(&events, &EventQueue::available, &events, drainEvents, Qt::DirectConnection);
+        client->setEventQueue(&events, QVariant(), eventsMode == u"data");
+    }
+    const ConnectionSettings &settings = conn.settings();
+    if (settings.warnSlowMs > 0 || settings.warnMinBytesPerSecond > 0) {
+        QObject::connect(&warningQueue, &EventQueue::available, &warningQueue, drainWarnings, Qt::DirectConnection);
+        client->setWarningQueue(settings.warnSlowMs, settings.warnMinBytesPerSecond, &warningQueue);
+    }
+
     // ---- progress
     const qint64 messageSize = message->size(BodyOptions{});
     const qint64 totalBytes = messageSize > 0 ? messageSize * count : -1;
@@ -396,6 +481,15 @@ int SendCommand::run(const QStringList &arguments)
         sessionError = e.error();
     }
     const double elapsed = double(clock.nsecsElapsed()) / 1e9;
+    // Events after this point (the close) would follow the result: stop here.
+    if (printEvents) {
+        client->setEventQueue();
+        drainEvents();
+    }
+    if (settings.warnSlowMs > 0 || settings.warnMinBytesPerSecond > 0) {
+        client->clearWarningQueue();
+        drainWarnings();
+    }
     if (progress) {
         const bool allSent = !results.isEmpty()
             && std::all_of(results.cbegin(), results.cend(), [](const SendResult &r) { return r.accepted; });
@@ -513,6 +607,8 @@ int SendCommand::run(const QStringList &arguments)
     if (sessionError.isError())
         return Output::failure(Command, QStringLiteral("failed: ") + sessionError.toString(), exitCode);
 
+    // With --events stdout is JSON lines only: the summary goes to stderr.
+    auto summary = [printEvents](const QString &text) { printEvents ? Terminal::err(text) : Terminal::out(text); };
     const QString via = testMode ? QStringLiteral("no server (test mode)")
                                  : QStringLiteral("%1 (%2, %3)").arg(info.target, info.securityMode, tlsSummary(info));
     if (count > 1) {
@@ -521,7 +617,7 @@ int SendCommand::run(const QStringList &arguments)
                                  .arg(count)
                                  .arg(via, Output::seconds(elapsed))
                                  .arg(elapsed > 0 ? double(acceptedMessages) / elapsed : 0.0, 0, 'f', 1);
-        Terminal::out(line);
+        summary(line);
         if (exitCode != ExitOk) {
             for (const SendResult &r : std::as_const(results)) {
                 if (r.error.isError())
@@ -543,7 +639,7 @@ int SendCommand::run(const QStringList &arguments)
                 .arg(via, Output::reply(r.message), Output::seconds(elapsed));
     if (!refused.isEmpty())
         line += QStringLiteral("; ") + refusedText(r);
-    Terminal::out(line + u'\n');
+    summary(line + u'\n');
     return exitCode;
 }
 

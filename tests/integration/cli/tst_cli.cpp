@@ -364,6 +364,7 @@ private Q_SLOTS:
     void insecureIsStatedAndRecorded();
     void transcriptIsLive();
     void secretsOnlyWithShowSecrets();
+    void eventsAsJsonLines();
     void emlResendRoundTrip();
     void countSendsOverOneSession();
     void countPartlyAcceptedIsSomeRefused();
@@ -1002,6 +1003,90 @@ void TestCli::secretsOnlyWithShowSecrets()
     QVERIFY2(url.exitCode == 0, qPrintable(url.describe()));
     QVERIFY(url.err.contains("visible to other local users"));
     QVERIFY(!url.both().contains(env.password.toUtf8()));
+}
+
+void TestCli::eventsAsJsonLines()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    const QByteArray plainPayload = QByteArray("\0tester\0", 8).append(env.password.toUtf8()).toBase64();
+    const QStringList args{"send", "--host", "127.0.0.1", "--port", QString::number(env.submissionPort), "--tls",
+                           "--cafile", env.caFile, "--user", "tester", "--password-file", path("password"), "--auth",
+                           "PLAIN", "--from", Sender, "--to", Rcpt, "--subject", "events test"};
+    // Every line on stdout is one JSON object; the bytes the
+    // PACKET_SENT events carry, joined, are what went to the server.
+    struct Events
+    {
+        QList<QJsonObject> records;
+        QByteArray sent;
+        QString summary;
+    };
+    auto eventsOf = [](const Run &r) {
+        Events e;
+        QList<QByteArray> lines = r.out.split('\n');
+        while (!lines.isEmpty() && lines.constLast().isEmpty())
+            lines.removeLast();
+        // stdout is JSON lines only; the summary is the last line on stderr.
+        e.summary = QString::fromUtf8(r.err.trimmed().split('\n').constLast());
+        for (const QByteArray &line : std::as_const(lines)) {
+            QJsonParseError error;
+            const QJsonDocument doc = QJsonDocument::fromJson(line, &error);
+            if (error.error != QJsonParseError::NoError || !doc.isObject())
+                return Events{};
+            e.records.append(doc.object());
+            if (doc.object().value("event_name").toString() == u"PACKET_SENT")
+                e.sent += QByteArray::fromBase64(doc.object().value("data_base64").toString().toLatin1());
+        }
+        return e;
+    };
+
+    RUN(data, args + QStringList{"--events=data"});
+    QVERIFY2(data.exitCode == 0, qPrintable(data.describe()));
+    const Events withData = eventsOf(data);
+    QVERIFY2(withData.records.size() > 10, qPrintable(data.describe()));
+    QVERIFY2(withData.summary.startsWith(u"accepted for 1 of 1"), qPrintable(withData.summary));
+    QStringList names;
+    for (const QJsonObject &o : withData.records)
+        names.append(o.value("event_name").toString());
+    for (const char *name : {"CONNECTING", "CONNECTED", "START_SSL", "SSL_ESTABLISHED", "COMMAND_SENT",
+                             "REPLY_RECEIVED", "PACKET_SENT", "PACKET_READ"})
+        QVERIFY2(names.contains(QLatin1String(name)), name);
+    // The bytes of the send, AUTH masked (docs/security.md, section H).
+    QVERIFY2(withData.sent.contains("EHLO localhost\r\n"), withData.sent.constData());
+    QVERIFY2(withData.sent.contains("Subject: events test\r\n"), withData.sent.constData());
+    QVERIFY2(withData.sent.contains("\r\n.\r\n") || withData.sent.contains("BDAT"), withData.sent.constData());
+    QVERIFY2(withData.sent.contains("AUTH PLAIN "), withData.sent.constData());
+    QVERIFY(!data.both().contains(plainPayload));
+    QVERIFY(!data.both().contains(env.password.toUtf8()));
+
+    // With --show-secrets the payload is the real one.
+    RUN(shown, args + QStringList{"--events=data", "--show-secrets"});
+    QVERIFY2(shown.exitCode == 0, qPrintable(shown.describe()));
+    QVERIFY2(eventsOf(shown).sent.contains("AUTH PLAIN " + plainPayload), qPrintable(shown.describe()));
+
+    // Without "=data": the events, no bytes.
+    RUN(plain, args + QStringList{"--events"});
+    QVERIFY2(plain.exitCode == 0, qPrintable(plain.describe()));
+    const Events noData = eventsOf(plain);
+    QVERIFY(noData.records.size() > 10);
+    for (const QJsonObject &o : noData.records)
+        QVERIFY(!o.contains("data_base64"));
+
+    // Warnings: on stderr, and among the events.
+    RUN(slow, args + QStringList{"--events", "--warn-slow-ms", "1"});
+    QVERIFY2(slow.exitCode == 0, qPrintable(slow.describe()));
+    QVERIFY2(slow.err.contains("warning: ") && slow.err.contains(" took "), qPrintable(slow.describe()));
+    bool warningEvent = false;
+    for (const QJsonObject &o : eventsOf(slow).records)
+        warningEvent = warningEvent || o.value("type").toString() == u"SOCKET-OPERATION-WARNING";
+    QVERIFY(warningEvent);
+
+    for (const QStringList &bad : {QStringList{"--events=all"}, QStringList{"--warn-slow-ms", "-1"},
+                                   QStringList{"--warn-min-rate", "fast"}, QStringList{"--events", "--test"}}) {
+        RUN(r, args + bad);
+        QVERIFY2(r.exitCode == Cli::ExitUsage, qPrintable(r.describe()));
+        QVERIFY2(r.err.contains(bad.constFirst().section(u'=', 0, 0).toUtf8()), qPrintable(r.describe()));
+    }
 }
 
 void TestCli::emlResendRoundTrip()
