@@ -1,11 +1,13 @@
 // smtpscope: the window with no arguments; subcommands (send, probe, help) for
 // scripts and CI (app/cli/, docs/cli.md).
 #include "cli/cli.h"
+#include "client/smtpclient.h"
 #include "main/mainwindow.h"
 
 #include <QApplication>
 #include <QCoreApplication>
 #include <QSettings>
+#include <QThreadPool>
 
 #include <memory>
 
@@ -31,6 +33,9 @@ int main(int argc, char *argv[])
     QApplication app(argc, argv);
     describeApplication();
     QApplication::setApplicationDisplayName(QStringLiteral("SMTP Scope"));
+    // The TLS library and the system CA store load once per process: on a
+    // worker now, so that the first send does not wait for them.
+    QThreadPool::globalInstance()->start([] { SmtpClient::preloadTls(); });
     QSettings settings;
     MainWindow window(&settings);
     window.show();

@@ -4,6 +4,8 @@
 #include "events/usagestats.h"
 #include "smtpdriver.h"
 
+#include "transport/smtptransport.h"
+
 #include <QAtomicInteger>
 #include <QHostAddress>
 #include <QMetaObject>
@@ -352,6 +354,11 @@ bool SmtpClient::keepAlive() const { QMutexLocker lock(&d->mutex); return d->opt
 void SmtpClient::setShowSecrets(bool show) { QMutexLocker lock(&d->mutex); d->options.settings.showSecrets = show; }
 void SmtpClient::setPipelining(bool use) { QMutexLocker lock(&d->mutex); d->options.settings.pipelining = use; }
 void SmtpClient::setChunking(bool use) { QMutexLocker lock(&d->mutex); d->options.settings.chunking = use; }
+
+void SmtpClient::preloadTls()
+{
+    SmtpTransport::preload();
+}
 
 void SmtpClient::setSettings(const ConnectionSettings &settings)
 {

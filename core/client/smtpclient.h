@@ -116,6 +116,11 @@ public:
     void setPipelining(bool use);          // when offered (default on)
     void setChunking(bool use);            // BDAT when offered (default on)
 
+    // Loads the TLS library and the system CA store, which every client then
+    // shares (a few hundred ms, once per process), on the calling thread: the
+    // window calls it on a worker at start-up so its first send does not wait.
+    static void preloadTls();
+
     // Every setting at once (connectionsettings.h); the setters above are views
     // over it. Throws SETTINGS-ERROR (category Usage) naming the field of an
     // invalid value.

@@ -47,6 +47,7 @@
 #include <QTimer>
 
 #include <deque>
+#include <optional>
 
 #if defined(Q_OS_WIN)
 #  include <winsock2.h>
@@ -264,6 +265,12 @@ struct SmtpTransport::Private
     QElapsedTimer connectClock; // whole connect
     QElapsedTimer phaseClock;   // current phase
     qint64 lookupUs = -1, connectUs = -1, tlsUs = -1;
+    qint64 tlsSetupUs = -1;     // building the TLS configuration (prepare())
+    // The TLS configuration prepare() built, for the options it was built for.
+    std::optional<QSslConfiguration> preparedConfig;
+    SmtpError prepareError;
+    QString preparedCaFile;
+    QSsl::SslProtocol preparedProtocol = QSsl::SecureProtocols;
     bool channelOpen = false;   // CONNECTED recorded and CHANNEL_CLOSED not yet
 
     // TLS
@@ -291,6 +298,7 @@ struct SmtpTransport::Private
     void stopTimers();
     void abortLookup();
 
+    void prepare(const Options &opts);
     void startConnect(const Options &opts);
     void onLookup(const QHostInfo &info);
     void startAttempt();
@@ -428,53 +436,28 @@ void SmtpTransport::Private::abortLookup()
     }
 }
 
-void SmtpTransport::Private::startConnect(const Options &opts)
+void SmtpTransport::Private::prepare(const Options &opts)
 {
-    options = opts;
-    ++generation;
-    if (socketUsed)
-        replaceSocket();
-    socketUsed = true;
-
-    addresses.clear();
-    addressIndex = 0;
-    attemptErrors.clear();
-    peer.clear();
-    lookupUs = connectUs = tlsUs = -1;
-    tls = TlsInfo();
-    unignoredErrors.clear();
-    pending.clear();
-    totalSent = totalToSend = totalRead = 0;
-    channelOpen = false;
-    connectClock.start();
-
-    QHostAddress literal;
-    hostIsLiteral = literal.setAddress(options.host);
-    verifyName = options.peerVerifyName.isEmpty() ? options.host : options.peerVerifyName;
-
-    if (options.host.isEmpty() || options.port == 0) {
-        setState(State::Connecting);
-        fail(SmtpError::make(SmtpError::Category::Usage, QStringLiteral("SOCKET-CONNECT-ERROR"),
-                             QStringLiteral("connect"),
-                             options.host.isEmpty() ? QStringLiteral("no server host name given")
-                                                    : QStringLiteral("no server port given")));
-        return;
-    }
-
+    QElapsedTimer clock;
+    clock.start();
+    preparedConfig.reset();
+    prepareError = SmtpError();
+    preparedCaFile = opts.caFile;
+    preparedProtocol = opts.protocol;
     // TLS settings go on before any byte is exchanged. defaultConfiguration()
     // keeps QSsl::SecureProtocols and VerifyPeer; nothing here lowers them
     // (docs/security.md).
     QSslConfiguration config = QSslConfiguration::defaultConfiguration();
-    if (!options.caFile.isEmpty()) {
-        const QList<QSslCertificate> extra = QSslCertificate::fromPath(options.caFile, QSsl::Pem);
+    if (!opts.caFile.isEmpty()) {
+        const QList<QSslCertificate> extra = QSslCertificate::fromPath(opts.caFile, QSsl::Pem);
         if (extra.isEmpty()) {
-            setState(State::Connecting);
-            fail(SmtpError::make(
-                SmtpError::Category::Usage, QStringLiteral("SSL-CA-FILE-ERROR"),
-                QStringLiteral("connect"),
+            prepareError = SmtpError::make(
+                SmtpError::Category::Usage, QStringLiteral("SSL-CA-FILE-ERROR"), QStringLiteral("connect"),
                 QStringLiteral("no PEM certificate could be read from the CA file '%1': check "
                                "the path and that it holds -----BEGIN CERTIFICATE----- blocks")
-                    .arg(options.caFile)));
+                    .arg(opts.caFile));
+            tlsSetupUs = usSince(clock);
+            preparedConfig = config;
             return;
         }
         // An explicit CA list turns off Qt's on-demand loading of the system
@@ -489,12 +472,63 @@ void SmtpTransport::Private::startConnect(const Options &opts)
     config.setPeerVerifyMode(QSslSocket::VerifyPeer);
     // SecureProtocols unless a caller asks for one version (the diagnostics'
     // version scan): never lowered silently.
-    config.setProtocol(options.protocol);
-    socket->setSslConfiguration(config);
+    config.setProtocol(opts.protocol);
+    preparedConfig = config;
+    tlsSetupUs = usSince(clock);
+}
+
+void SmtpTransport::Private::startConnect(const Options &opts)
+{
+    options = opts;
+    ++generation;
+    if (socketUsed)
+        replaceSocket();
+    socketUsed = true;
+
+    addresses.clear();
+    addressIndex = 0;
+    attemptErrors.clear();
+    peer.clear();
+    lookupUs = connectUs = tlsUs = -1;
+    if (!preparedConfig)
+        tlsSetupUs = -1;
+    tls = TlsInfo();
+    unignoredErrors.clear();
+    pending.clear();
+    totalSent = totalToSend = totalRead = 0;
+    channelOpen = false;
+
+    QHostAddress literal;
+    hostIsLiteral = literal.setAddress(options.host);
+    verifyName = options.peerVerifyName.isEmpty() ? options.host : options.peerVerifyName;
+
+    if (options.host.isEmpty() || options.port == 0) {
+        setState(State::Connecting);
+        fail(SmtpError::make(SmtpError::Category::Usage, QStringLiteral("SOCKET-CONNECT-ERROR"),
+                             QStringLiteral("connect"),
+                             options.host.isEmpty() ? QStringLiteral("no server host name given")
+                                                    : QStringLiteral("no server port given")));
+        return;
+    }
+
+    if (!preparedConfig || preparedCaFile != options.caFile || preparedProtocol != options.protocol)
+        prepare(options);
+    if (prepareError.isError()) {
+        setState(State::Connecting);
+        const SmtpError error = prepareError;
+        preparedConfig.reset();
+        fail(error);
+        return;
+    }
+    socket->setSslConfiguration(*preparedConfig);
+    preparedConfig.reset(); // used once: the next connect prepares again (cheap once the store is loaded)
     // RFC 6066 3 (SNI) and RFC 6125 6 (name check) both use this name. Qt sends
     // no SNI when it is an IP literal, as RFC 6066 requires.
     socket->setPeerVerifyName(verifyName);
 
+    // The connect step starts here, after the TLS set-up: its time is the
+    // network's (the set-up is a step of its own, "tls-setup").
+    connectClock.start();
     connectTimer->start(options.connectTimeoutMs);
 
     if (hostIsLiteral) {
@@ -1015,6 +1049,18 @@ void SmtpTransport::setStats(UsageStats *stats)
     d->stats = stats;
 }
 
+qint64 SmtpTransport::prepare(const Options &options)
+{
+    d->prepare(options);
+    return d->tlsSetupUs;
+}
+
+void SmtpTransport::preload()
+{
+    (void)QSslConfiguration::defaultConfiguration();
+    (void)systemCaCertificates();
+}
+
 void SmtpTransport::connectToServer(const Options &options)
 {
     if (d->state != State::Idle && d->state != State::Closed) {
@@ -1183,6 +1229,8 @@ QList<QHostAddress> SmtpTransport::resolvedAddresses() const
 QVariantMap SmtpTransport::timings() const
 {
     QVariantMap map;
+    if (d->tlsSetupUs >= TlsSetupReportUs)
+        map.insert(QStringLiteral("tls-setup"), d->tlsSetupUs);
     if (d->lookupUs >= 0)
         map.insert(QStringLiteral("lookup"), d->lookupUs);
     if (d->connectUs >= 0)

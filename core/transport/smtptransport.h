@@ -57,6 +57,17 @@ public:
     // Ends with connected() or failed(). Tries each resolved address in turn
     // within the connect timeout.
     void connectToServer(const Options &options);
+    // Builds the TLS configuration connectToServer() will use (the TLS backend;
+    // with a CA file, the system CA store too, loaded once per process: a few
+    // hundred milliseconds the first time). Called ahead of connectToServer, its
+    // cost is a step of its own ("tls-setup") instead of part of the connect;
+    // connectToServer calls it itself otherwise. Returns the microseconds it took.
+    qint64 prepare(const Options &options);
+    // Loads what prepare() loads once per process (the TLS backend and the system
+    // CA store), on the calling thread: the window calls it on a worker at start-up.
+    static void preload();
+    // A set-up shorter than this is not reported as a step.
+    static constexpr qint64 TlsSetupReportUs = 1000;
     // Queues `data` as one socket write (PACKET_SENT when the kernel took it).
     // `shown`, when given, is what PACKET_SENT events carry as "data" instead:
     // the same bytes with secrets masked (same length, so offsets agree).
@@ -83,7 +94,8 @@ public:
     [[nodiscard]] TlsInfo tlsInfo() const;
     [[nodiscard]] QHostAddress peerAddress() const;
     [[nodiscard]] QList<QHostAddress> resolvedAddresses() const;
-    // Microseconds spent in each phase of the last connect: "lookup", "connect", "tls".
+    // Microseconds spent in each phase of the last connect: "tls-setup" (when it
+    // took TlsSetupReportUs or more), "lookup", "connect", "tls".
     [[nodiscard]] QVariantMap timings() const;
 
 Q_SIGNALS:

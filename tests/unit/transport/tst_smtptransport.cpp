@@ -230,6 +230,7 @@ private Q_SLOTS:
     void starttlsHandshakeTimeout();
     void plaintextServerOnImplicitTls();
     void missingCaFile();
+    void tlsSetupIsAStepOfItsOwn();
     void deadlinePassed_data();
     void deadlinePassed();
     void deadlineCleared();
@@ -907,6 +908,45 @@ void tst_SmtpTransport::missingCaFile()
     QCOMPARE(rec.error.category, SmtpError::Category::Usage);
     QCOMPARE(rec.error.code, QStringLiteral("SSL-CA-FILE-ERROR"));
     QVERIFY(rec.error.message.contains(o.caFile));
+}
+
+void tst_SmtpTransport::tlsSetupIsAStepOfItsOwn()
+{
+    FakeServer server(FakeServer::Mode::ImplicitTls);
+    server.setIdentity(m_smtpCert, m_smtpKey);
+    QVERIFY(server.start());
+    SmtpTransport t;
+    Recorder rec;
+    rec.attach(t, this);
+    SmtpTransport::Options o = options(server.port());
+    o.implicitTls = true;
+    o.peerVerifyName = QStringLiteral("smtp.test");
+    o.caFile = m_caFile;
+    // Prepared ahead: connectToServer uses that configuration (the CA file's
+    // certificate verifies the server) and reports the set-up apart from the
+    // connect, when it cost anything.
+    const qint64 setupUs = t.prepare(o);
+    QVERIFY(setupUs >= 0);
+    t.connectToServer(o);
+    QTRY_VERIFY_WITH_TIMEOUT(rec.log.contains(QLatin1String("connected")), kWait);
+    QVERIFY(t.tlsInfo().verified);
+    const QVariantMap timings = t.timings();
+    QCOMPARE(timings.contains("tls-setup"), setupUs >= SmtpTransport::TlsSetupReportUs);
+    if (setupUs >= SmtpTransport::TlsSetupReportUs)
+        QCOMPARE(timings.value("tls-setup").toLongLong(), setupUs);
+    QVERIFY(timings.contains("connect"));
+    QVERIFY(timings.contains("tls"));
+
+    // A bad CA file found by prepare() fails the connect that follows, as before.
+    SmtpTransport bad;
+    Recorder badRec;
+    badRec.attach(bad, this);
+    SmtpTransport::Options b = o;
+    b.caFile = m_dir.filePath(QStringLiteral("no-such-ca.pem"));
+    bad.prepare(b);
+    bad.connectToServer(b);
+    QTRY_COMPARE_WITH_TIMEOUT(badRec.failures, 1, kWait);
+    QCOMPARE(badRec.error.code, QStringLiteral("SSL-CA-FILE-ERROR"));
 }
 
 // --- deadline --------------------------------------------------------------------
