@@ -21,7 +21,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-using Security = ConnectionProfile::Security;
+using Security = ConnectionSettings::Security;
 
 namespace {
 
@@ -110,14 +110,14 @@ void TestConnectionPanel::urlToFields_data()
     QTest::addColumn<int>("security");
     QTest::addColumn<QString>("user");
 
-    QTest::addRow("smtp") << "smtp://a.example" << "a.example" << 25 << int(Security::StartTlsIfOffered) << "";
-    QTest::addRow("esmtp") << "esmtp://b.example" << "b.example" << 587 << int(Security::StartTlsIfOffered) << "";
+    QTest::addRow("smtp") << "smtp://a.example" << "a.example" << 25 << int(Security::StartTlsOpportunistic) << "";
+    QTest::addRow("esmtp") << "esmtp://b.example" << "b.example" << 587 << int(Security::StartTlsOpportunistic) << "";
     QTest::addRow("smtps") << "smtps://c.example" << "c.example" << 465 << int(Security::ImplicitTls) << "";
     QTest::addRow("esmtps") << "esmtps://d.example" << "d.example" << 465 << int(Security::ImplicitTls) << "";
     QTest::addRow("smtptls") << "smtptls://e.example" << "e.example" << 25 << int(Security::StartTlsRequired) << "";
     QTest::addRow("esmtptls") << "esmtptls://carol@f.example" << "f.example" << 587
                               << int(Security::StartTlsRequired) << "carol";
-    QTest::addRow("ipv6") << "smtp://[::1]:2525" << "::1" << 2525 << int(Security::StartTlsIfOffered) << "";
+    QTest::addRow("ipv6") << "smtp://[::1]:2525" << "::1" << 2525 << int(Security::StartTlsOpportunistic) << "";
     QTest::addRow("ipv6 smtps") << "smtps://dave@[::1]" << "::1" << 465 << int(Security::ImplicitTls) << "dave";
 }
 
@@ -135,13 +135,13 @@ void TestConnectionPanel::urlToFields()
     QSignalSpy changed(&panel, &ConnectionPanel::profileChanged);
     retype(child<QLineEdit>(&panel, "urlEdit"), url);
 
-    QCOMPARE(child<QLineEdit>(&panel, "hostEdit")->text(), host);
-    QCOMPARE(child<QSpinBox>(&panel, "portSpin")->value(), port);
-    QCOMPARE(child<QComboBox>(&panel, "securityCombo")->currentData().toInt(), security);
-    QCOMPARE(child<QLineEdit>(&panel, "userEdit")->text(), user);
-    QCOMPARE(panel.profile().host, host);
-    QCOMPARE(panel.profile().port, port);
-    QCOMPARE(int(panel.profile().security), security);
+    QCOMPARE(child<QLineEdit>(&panel, "host")->text(), host);
+    QCOMPARE(child<QSpinBox>(&panel, "port")->value(), port);
+    QCOMPARE(child<QComboBox>(&panel, "security")->currentData().toString(), Smtp::securityName(Security(security)));
+    QCOMPARE(child<QLineEdit>(&panel, "user")->text(), user);
+    QCOMPARE(panel.profile().settings.host, host);
+    QCOMPARE(panel.profile().settings.port, quint16(port));
+    QCOMPARE(int(panel.profile().settings.security), security);
     QVERIFY(panel.problem().isEmpty());
     QVERIFY(!child<QLabel>(&panel, "urlErrorLabel")->isVisible());
     QVERIFY(changed.count() > 0);
@@ -155,8 +155,8 @@ void TestConnectionPanel::fieldsToUrl_data()
     QTest::addColumn<QString>("user");
     QTest::addColumn<QString>("url");
 
-    QTest::addRow("none") << "a.example" << 25 << int(Security::None) << "" << "smtp://a.example:25";
-    QTest::addRow("if offered 587") << "b.example" << 587 << int(Security::StartTlsIfOffered) << ""
+    QTest::addRow("none") << "a.example" << 25 << int(Security::Plain) << "" << "smtp://a.example:25";
+    QTest::addRow("if offered 587") << "b.example" << 587 << int(Security::StartTlsOpportunistic) << ""
                                     << "esmtp://b.example:587";
     QTest::addRow("required 587") << "c.example" << 587 << int(Security::StartTlsRequired) << "erin"
                                   << "esmtptls://erin@c.example:587";
@@ -180,32 +180,32 @@ void TestConnectionPanel::fieldsToUrl()
     ConnectionPanel panel(nullptr);
     panel.show();
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
-    retype(child<QLineEdit>(&panel, "hostEdit"), host);
-    child<QSpinBox>(&panel, "portSpin")->setValue(port);
-    auto *combo = child<QComboBox>(&panel, "securityCombo");
-    combo->setCurrentIndex(combo->findData(security));
+    retype(child<QLineEdit>(&panel, "host"), host);
+    child<QSpinBox>(&panel, "port")->setValue(port);
+    auto *combo = child<QComboBox>(&panel, "security");
+    combo->setCurrentIndex(combo->findData(Smtp::securityName(Security(security))));
     if (!user.isEmpty())
-        retype(child<QLineEdit>(&panel, "userEdit"), user);
+        retype(child<QLineEdit>(&panel, "user"), user);
 
     QCOMPARE(child<QLineEdit>(&panel, "urlEdit")->text(), url);
-    QCOMPARE(int(panel.profile().security), security);
-    QCOMPARE(panel.profile().port, port);
-    QVERIFY(!panel.profile().host.startsWith(QLatin1Char('[')));
+    QCOMPARE(int(panel.profile().settings.security), security);
+    QCOMPARE(panel.profile().settings.port, quint16(port));
+    QVERIFY(!panel.profile().settings.host.startsWith(QLatin1Char('[')));
 }
 
 void TestConnectionPanel::noneKeptWhileUrlSaysSmtp()
 {
     ConnectionPanel panel(nullptr);
-    auto *combo = child<QComboBox>(&panel, "securityCombo");
-    combo->setCurrentIndex(combo->findData(int(Security::None)));
-    child<QSpinBox>(&panel, "portSpin")->setValue(25);
+    auto *combo = child<QComboBox>(&panel, "security");
+    combo->setCurrentIndex(combo->findData(Smtp::securityName(Security::Plain)));
+    child<QSpinBox>(&panel, "port")->setValue(25);
     QCOMPARE(child<QLineEdit>(&panel, "urlEdit")->text(), QStringLiteral("smtp://localhost:25"));
     // Editing the URL (same scheme) keeps the None selection.
     panel.show();
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
     retype(child<QLineEdit>(&panel, "urlEdit"), QStringLiteral("smtp://other.example:2525"));
-    QCOMPARE(combo->currentData().toInt(), int(Security::None));
-    QCOMPARE(panel.profile().host, QStringLiteral("other.example"));
+    QCOMPARE(combo->currentData().toString(), Smtp::securityName(Security::Plain));
+    QCOMPARE(panel.profile().settings.host, QStringLiteral("other.example"));
 }
 
 void TestConnectionPanel::invalidUrlShowsReason_data()
@@ -243,12 +243,12 @@ void TestConnectionPanel::invalidUrlShowsReason()
     retype(urlEdit, QStringLiteral("smtps://fixed.example"));
     QVERIFY(!errorLabel->isVisible());
     QVERIFY(panel.problem().isEmpty());
-    QCOMPARE(panel.profile().host, QStringLiteral("fixed.example"));
+    QCOMPARE(panel.profile().settings.host, QStringLiteral("fixed.example"));
 
     // Editing a field after a bad URL rewrites the URL from the fields.
     paste(urlEdit, url);
     QVERIFY(errorLabel->isVisible());
-    child<QSpinBox>(&panel, "portSpin")->setValue(2465);
+    child<QSpinBox>(&panel, "port")->setValue(2465);
     QVERIFY(!errorLabel->isVisible());
     QCOMPARE(urlEdit->text(), QStringLiteral("smtps://fixed.example:2465"));
 }
@@ -258,19 +258,19 @@ void TestConnectionPanel::verifyOffWarning()
     ConnectionPanel panel(nullptr);
     panel.show();
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
-    auto *verify = child<QCheckBox>(&panel, "verifyCheck");
+    auto *verify = child<QCheckBox>(&panel, "verify_peer");
     auto *warning = child<QLabel>(&panel, "verifyWarningLabel");
     QVERIFY(verify->isChecked()); // verified by default (ARCHITECTURE.md)
-    QVERIFY(panel.profile().verifyCertificates);
+    QVERIFY(panel.profile().settings.verifyPeer);
     QVERIFY(!warning->isVisible());
 
     QTest::mouseClick(verify, Qt::LeftButton, {}, QPoint(4, verify->height() / 2));
     QVERIFY(!verify->isChecked());
-    QVERIFY(!panel.profile().verifyCertificates);
+    QVERIFY(!panel.profile().settings.verifyPeer);
     QVERIFY(warning->isVisible());
     QVERIFY(!warning->text().isEmpty());
     // Persistent: other edits do not hide it.
-    retype(child<QLineEdit>(&panel, "hostEdit"), QStringLiteral("mx.example"));
+    retype(child<QLineEdit>(&panel, "host"), QStringLiteral("mx.example"));
     QVERIFY(warning->isVisible());
     // Collapsing or opening the advanced group does not hide it either.
     child<QAbstractButton>(&panel, "advancedToggle")->click();
@@ -280,7 +280,7 @@ void TestConnectionPanel::verifyOffWarning()
     QVERIFY(!warning->isVisible());
 
     ConnectionProfile off;
-    off.verifyCertificates = false;
+    off.settings.verifyPeer = false;
     panel.setProfile(off);
     QVERIFY(warning->isVisible());
 }
@@ -303,8 +303,8 @@ void TestConnectionPanel::warningColoursReadable()
     palette.setColor(QPalette::WindowText, text);
     panel.setPalette(palette);
     ConnectionProfile p;
-    p.verifyCertificates = false;
-    p.security = Security::ImplicitTls; // port 587: a hint too
+    p.settings.verifyPeer = false;
+    p.settings.security = Security::ImplicitTls; // on port 25: a hint too
     panel.setProfile(p);
     panel.show();
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
@@ -329,7 +329,7 @@ void TestConnectionPanel::mismatchHint_data()
     QTest::addRow("implicit on 587") << 587 << int(Security::ImplicitTls) << true << 465;
     QTest::addRow("implicit on 25") << 25 << int(Security::ImplicitTls) << true << 465;
     QTest::addRow("starttls required on 465") << 465 << int(Security::StartTlsRequired) << true << 587;
-    QTest::addRow("starttls if offered on 465") << 465 << int(Security::StartTlsIfOffered) << true << 587;
+    QTest::addRow("starttls if offered on 465") << 465 << int(Security::StartTlsOpportunistic) << true << 587;
     QTest::addRow("implicit on 465") << 465 << int(Security::ImplicitTls) << false << 0;
     QTest::addRow("starttls on 587") << 587 << int(Security::StartTlsRequired) << false << 0;
     QTest::addRow("custom port") << 2525 << int(Security::ImplicitTls) << false << 0;
@@ -345,12 +345,12 @@ void TestConnectionPanel::mismatchHint()
     ConnectionPanel panel(nullptr);
     panel.show();
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
-    auto *portSpin = child<QSpinBox>(&panel, "portSpin");
-    auto *combo = child<QComboBox>(&panel, "securityCombo");
+    auto *portSpin = child<QSpinBox>(&panel, "port");
+    auto *combo = child<QComboBox>(&panel, "security");
     auto *label = child<QLabel>(&panel, "mismatchHintLabel");
     auto *usePort = child<QPushButton>(&panel, "usePortButton");
     portSpin->setValue(port);
-    combo->setCurrentIndex(combo->findData(security));
+    combo->setCurrentIndex(combo->findData(Smtp::securityName(Security(security))));
     // Choosing the mode never overrides the port by itself.
     QCOMPARE(portSpin->value(), port);
     QCOMPARE(label->isVisible(), hint);
@@ -360,7 +360,7 @@ void TestConnectionPanel::mismatchHint()
     QVERIFY(usePort->text().contains(QString::number(suggested)));
     usePort->click();
     QCOMPARE(portSpin->value(), suggested);
-    QCOMPARE(panel.profile().port, suggested);
+    QCOMPARE(panel.profile().settings.port, quint16(suggested));
     QVERIFY(!label->isVisible());
     QVERIFY(child<QLineEdit>(&panel, "urlEdit")->text().endsWith(QStringLiteral(":%1").arg(suggested)));
 }
@@ -378,12 +378,12 @@ void TestConnectionPanel::profileRoundTripThroughPanel()
         panel.show();
         QVERIFY(QTest::qWaitForWindowExposed(&panel));
         retype(child<QLineEdit>(&panel, "urlEdit"), QStringLiteral("esmtptls://frank@[::1]:2587"));
-        retype(child<QLineEdit>(&panel, "passwordEdit"), secret);
+        retype(child<QLineEdit>(&panel, "password"), secret);
         child<QAbstractButton>(&panel, "advancedToggle")->click();
-        retype(child<QLineEdit>(&panel, "ehloEdit"), QStringLiteral("client.example.org"));
-        child<QDoubleSpinBox>(&panel, "readTimeoutSpin")->setValue(12.5);
-        child<QCheckBox>(&panel, "keepAliveCheck")->click();
-        QCOMPARE(panel.profile().password, secret);
+        retype(child<QLineEdit>(&panel, "ehlo_name"), QStringLiteral("client.example.org"));
+        child<QDoubleSpinBox>(&panel, "read_timeout_ms")->setValue(12.5);
+        child<QCheckBox>(&panel, "keep_alive")->click();
+        QCOMPARE(panel.profile().settings.password, secret);
         child<QPushButton>(&panel, "saveProfileButton")->click();
         QVERIFY(store.names().contains(QStringLiteral("Default")));
         // No keychain in the test environment: reported, not hung.
@@ -403,17 +403,17 @@ void TestConnectionPanel::profileRoundTripThroughPanel()
     QSignalSpy keychainErrors(&store, &ProfileStore::keychainError);
     ConnectionPanel panel(&store);
     const ConnectionProfile p = panel.profile();
-    QCOMPARE(p.host, QStringLiteral("::1"));
-    QCOMPARE(p.port, 2587);
-    QCOMPARE(p.security, Security::StartTlsRequired);
-    QCOMPARE(p.user, QStringLiteral("frank"));
-    QCOMPARE(p.ehloName, QStringLiteral("client.example.org"));
-    QCOMPARE(p.readTimeoutMs, 12500);
-    QVERIFY(p.keepAlive);
+    QCOMPARE(p.settings.host, QStringLiteral("::1"));
+    QCOMPARE(p.settings.port, quint16(2587));
+    QCOMPARE(p.settings.security, Security::StartTlsRequired);
+    QCOMPARE(p.settings.user, QStringLiteral("frank"));
+    QCOMPARE(p.settings.ehloName, QStringLiteral("client.example.org"));
+    QCOMPARE(p.settings.readTimeoutMs, 12500);
+    QVERIFY(p.settings.keepAlive);
     QCOMPARE(child<QLineEdit>(&panel, "urlEdit")->text(), QStringLiteral("esmtptls://frank@[::1]:2587"));
     QVERIFY(keychainErrors.wait(10000));
-    QVERIFY(panel.profile().password.isEmpty());
-    QVERIFY(child<QLineEdit>(&panel, "passwordEdit")->text().isEmpty());
+    QVERIFY(panel.profile().settings.password.isEmpty());
+    QVERIFY(child<QLineEdit>(&panel, "password")->text().isEmpty());
 
     // Delete: the profile goes, the panel falls back to the default.
     QVERIFY(child<QPushButton>(&panel, "deleteProfileButton")->isEnabled());
@@ -426,22 +426,22 @@ void TestConnectionPanel::setProfileShowsEveryField()
 {
     ConnectionProfile p;
     p.name = QStringLiteral("Lab");
-    p.host = QStringLiteral("127.0.0.1");
-    p.port = 2465;
-    p.security = Security::ImplicitTls;
-    p.user = QStringLiteral("grace");
-    p.password = QStringLiteral("pw");
-    p.mechanism = QStringLiteral("SCRAM-SHA-256");
-    p.verifyCertificates = false;
-    p.tlsName = QStringLiteral("mail.example.org");
-    p.ehloName = QStringLiteral("[127.0.0.1]");
-    p.connectTimeoutMs = 4500;
-    p.readTimeoutMs = 7000;
-    p.testMode = true;
-    p.keepAlive = true;
-    p.showSecrets = true;
-    p.warningMs = 250;
-    p.warningBytesPerSecond = 1000;
+    p.settings.host = QStringLiteral("127.0.0.1");
+    p.settings.port = 2465;
+    p.settings.security = Security::ImplicitTls;
+    p.settings.user = QStringLiteral("grace");
+    p.settings.password = QStringLiteral("pw");
+    p.settings.mechanism = QStringLiteral("SCRAM-SHA-256");
+    p.settings.verifyPeer = false;
+    p.settings.peerName = QStringLiteral("mail.example.org");
+    p.settings.ehloName = QStringLiteral("[127.0.0.1]");
+    p.settings.connectTimeoutMs = 4500;
+    p.settings.readTimeoutMs = 7000;
+    p.settings.testMode = true;
+    p.settings.keepAlive = true;
+    p.settings.showSecrets = true;
+    p.settings.warnSlowMs = 250;
+    p.settings.warnMinBytesPerSecond = 1000;
 
     ConnectionPanel panel(nullptr);
     QSignalSpy changed(&panel, &ConnectionPanel::profileChanged);
@@ -449,24 +449,24 @@ void TestConnectionPanel::setProfileShowsEveryField()
     QCOMPARE(panel.profile(), p);
     QCOMPARE(changed.count(), 1);
     QCOMPARE(child<QComboBox>(&panel, "profileCombo")->currentText(), QStringLiteral("Lab"));
-    QCOMPARE(child<QLineEdit>(&panel, "hostEdit")->text(), p.host);
-    QCOMPARE(child<QComboBox>(&panel, "mechanismCombo")->currentText(), p.mechanism);
-    QCOMPARE(child<QLineEdit>(&panel, "tlsNameEdit")->text(), p.tlsName);
-    QCOMPARE(child<QDoubleSpinBox>(&panel, "connectTimeoutSpin")->value(), 4.5);
-    QCOMPARE(child<QSpinBox>(&panel, "warningMsSpin")->value(), 250);
-    QCOMPARE(child<QSpinBox>(&panel, "warningBpsSpin")->value(), 1000);
-    QVERIFY(child<QCheckBox>(&panel, "testModeCheck")->isChecked());
-    QVERIFY(child<QCheckBox>(&panel, "showSecretsCheck")->isChecked());
+    QCOMPARE(child<QLineEdit>(&panel, "host")->text(), p.settings.host);
+    QCOMPARE(child<QComboBox>(&panel, "mechanism")->currentText(), p.settings.mechanism);
+    QCOMPARE(child<QLineEdit>(&panel, "peer_name")->text(), p.settings.peerName);
+    QCOMPARE(child<QDoubleSpinBox>(&panel, "connect_timeout_ms")->value(), 4.5);
+    QCOMPARE(child<QSpinBox>(&panel, "warn_slow_ms")->value(), 250);
+    QCOMPARE(child<QSpinBox>(&panel, "warn_min_bytes_per_second")->value(), 1000);
+    QVERIFY(child<QCheckBox>(&panel, "test_mode")->isChecked());
+    QVERIFY(child<QCheckBox>(&panel, "show_secrets")->isChecked());
     QCOMPARE(child<QLineEdit>(&panel, "urlEdit")->text(), QStringLiteral("smtps://grace@127.0.0.1:2465"));
     // The same profile again is no change.
     panel.setProfile(p);
     QCOMPARE(changed.count(), 1);
 
     // Widget edits reach the profile.
-    child<QComboBox>(&panel, "mechanismCombo")->setCurrentIndex(0);
-    QVERIFY(panel.profile().mechanism.isEmpty());
-    child<QSpinBox>(&panel, "warningMsSpin")->setValue(0);
-    QCOMPARE(panel.profile().warningMs, 0);
+    child<QComboBox>(&panel, "mechanism")->setCurrentIndex(0);
+    QVERIFY(panel.profile().settings.mechanism.isEmpty());
+    child<QSpinBox>(&panel, "warn_slow_ms")->setValue(0);
+    QCOMPARE(panel.profile().settings.warnSlowMs, 0);
     QCOMPARE(changed.count(), 3);
 }
 
@@ -502,7 +502,7 @@ void TestConnectionPanel::fitsSidePanel()
     panel.resize(420, 760);
     panel.show();
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
-    QVERIFY(child<QLineEdit>(&panel, "hostEdit")->width() >= 150);
+    QVERIFY(child<QLineEdit>(&panel, "host")->width() >= 150);
 }
 
 QTEST_MAIN(TestConnectionPanel)

@@ -9,7 +9,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-using Security = ConnectionProfile::Security;
+using Security = ConnectionSettings::Security;
 
 namespace {
 
@@ -17,23 +17,23 @@ ConnectionProfile everyFieldSet(const QString &name)
 {
     ConnectionProfile p;
     p.name = name;
-    p.host = QStringLiteral("::1");
-    p.port = 2587;
-    p.security = Security::StartTlsIfOffered;
-    p.user = QStringLiteral("heidi@example.org");
-    p.password = QStringLiteral("pw-store-3c9d41");
-    p.mechanism = QStringLiteral("CRAM-MD5");
-    p.caFile = QStringLiteral("/etc/ssl/certs/ca-certificates.crt");
-    p.verifyCertificates = false;
-    p.tlsName = QStringLiteral("mail.example.org");
-    p.ehloName = QStringLiteral("[IPv6:::1]");
-    p.connectTimeoutMs = 4321;
-    p.readTimeoutMs = 8765;
-    p.testMode = true;
-    p.keepAlive = true;
-    p.showSecrets = true;
-    p.warningMs = 300;
-    p.warningBytesPerSecond = 2048;
+    p.settings.host = QStringLiteral("::1");
+    p.settings.port = 2587;
+    p.settings.security = Security::StartTlsOpportunistic;
+    p.settings.user = QStringLiteral("heidi@example.org");
+    p.settings.password = QStringLiteral("pw-store-3c9d41");
+    p.settings.mechanism = QStringLiteral("CRAM-MD5");
+    p.settings.caFile = QStringLiteral("/etc/ssl/certs/ca-certificates.crt");
+    p.settings.verifyPeer = false;
+    p.settings.peerName = QStringLiteral("mail.example.org");
+    p.settings.ehloName = QStringLiteral("[IPv6:::1]");
+    p.settings.connectTimeoutMs = 4321;
+    p.settings.readTimeoutMs = 8765;
+    p.settings.testMode = true;
+    p.settings.keepAlive = true;
+    p.settings.showSecrets = true;
+    p.settings.warnSlowMs = 300;
+    p.settings.warnMinBytesPerSecond = 2048;
     return p;
 }
 
@@ -78,8 +78,8 @@ void TestProfileStore::roundTrip_data()
 {
     QTest::addColumn<QString>("name");
     QTest::addColumn<int>("security");
-    QTest::addRow("plain name") << "Work" << int(Security::StartTlsIfOffered);
-    QTest::addRow("name with slash") << "lab/postfix" << int(Security::None);
+    QTest::addRow("plain name") << "Work" << int(Security::StartTlsOpportunistic);
+    QTest::addRow("name with slash") << "lab/postfix" << int(Security::Plain);
     QTest::addRow("name with percent and backslash") << "100% \\ local" << int(Security::ImplicitTls);
     QTest::addRow("non-ascii name") << "Bücher Ω" << int(Security::StartTlsRequired);
 }
@@ -89,7 +89,7 @@ void TestProfileStore::roundTrip()
     QFETCH(QString, name);
     QFETCH(int, security);
     ConnectionProfile p = everyFieldSet(name);
-    p.security = Security(security);
+    p.settings.security = Security(security);
     {
         QSettings settings(m_ini, QSettings::IniFormat);
         ProfileStore store(&settings);
@@ -99,7 +99,7 @@ void TestProfileStore::roundTrip()
         const auto loaded = store.load(name);
         QVERIFY(loaded);
         ConnectionProfile expected = p;
-        expected.password.clear(); // the password is the keychain's
+        expected.settings.password.clear(); // the password is the keychain's
         QCOMPARE(*loaded, expected);
     }
     // A fresh QSettings on the same file: what was written is what is read.
@@ -108,11 +108,11 @@ void TestProfileStore::roundTrip()
     QCOMPARE(store.names(), QStringList{name});
     const auto loaded = store.load(name);
     QVERIFY(loaded);
-    QCOMPARE(loaded->host, p.host);
-    QCOMPARE(loaded->security, p.security);
-    QCOMPARE(loaded->ehloName, p.ehloName);
-    QCOMPARE(loaded->warningBytesPerSecond, p.warningBytesPerSecond);
-    QVERIFY(loaded->password.isEmpty());
+    QCOMPARE(loaded->settings.host, p.settings.host);
+    QCOMPARE(loaded->settings.security, p.settings.security);
+    QCOMPARE(loaded->settings.ehloName, p.settings.ehloName);
+    QCOMPARE(loaded->settings.warnMinBytesPerSecond, p.settings.warnMinBytesPerSecond);
+    QVERIFY(loaded->settings.password.isEmpty());
 }
 
 void TestProfileStore::passwordNeverInSettingsFile()
@@ -138,7 +138,7 @@ void TestProfileStore::passwordNeverInSettingsFile()
     QVERIFY(bytes.contains("2587"));                 // the profile is there
     QVERIFY(!bytes.contains("pw-store-3c9d41"));     // its password is not
     QVERIFY(!bytes.toLower().contains("password"));  // nor a key for one
-    QVERIFY(!bytes.contains(p.password.toUtf8().toBase64()));
+    QVERIFY(!bytes.contains(p.settings.password.toUtf8().toBase64()));
 }
 
 void TestProfileStore::loadPasswordWithoutKeychain()
@@ -171,7 +171,7 @@ void TestProfileStore::savingWithoutPasswordIsQuiet()
     store.setKeychainTimeout(3000);
     QSignalSpy errors(&store, &ProfileStore::keychainError);
     ConnectionProfile p = everyFieldSet(QStringLiteral("NoPassword"));
-    p.password.clear();
+    p.settings.password.clear();
     store.save(p);
     store.remove(QStringLiteral("NoPassword"));
     QVERIFY(!errors.wait(1500));

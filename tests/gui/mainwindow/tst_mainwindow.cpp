@@ -77,15 +77,15 @@ ConnectionProfile submissionProfile(const MailEnv &env)
 {
     ConnectionProfile p;
     p.name = QStringLiteral("test submission");
-    p.host = QStringLiteral("127.0.0.1");
-    p.port = env.submissionPort;
-    p.security = ConnectionProfile::Security::StartTlsRequired;
-    p.user = env.user;
-    p.password = env.password;
-    p.caFile = env.caFile;
-    p.tlsName = env.certName;
-    p.connectTimeoutMs = 10000;
-    p.readTimeoutMs = 15000;
+    p.settings.host = QStringLiteral("127.0.0.1");
+    p.settings.port = env.submissionPort;
+    p.settings.security = ConnectionSettings::Security::StartTlsRequired;
+    p.settings.user = env.user;
+    p.settings.password = env.password;
+    p.settings.caFile = env.caFile;
+    p.settings.peerName = env.certName;
+    p.settings.connectTimeoutMs = 10000;
+    p.settings.readTimeoutMs = 15000;
     return p;
 }
 
@@ -100,10 +100,10 @@ HostileServer::Options scripted(const QString &scenario)
 ConnectionProfile plainProfile(quint16 port, int readTimeoutMs)
 {
     ConnectionProfile p;
-    p.host = QStringLiteral("127.0.0.1");
-    p.port = port;
-    p.security = ConnectionProfile::Security::None;
-    p.readTimeoutMs = readTimeoutMs;
+    p.settings.host = QStringLiteral("127.0.0.1");
+    p.settings.port = port;
+    p.settings.security = ConnectionSettings::Security::Plain;
+    p.settings.readTimeoutMs = readTimeoutMs;
     return p;
 }
 
@@ -241,7 +241,7 @@ void TestMainWindow::failedSendWaitsInTheOutboxUntilRetryAccepted()
     QVERIFY(port != 0);
     ConnectionProfile gone = plainProfile(port, 5000);
     gone.name = QStringLiteral("unsaved closed port");
-    gone.connectTimeoutMs = 5000;
+    gone.settings.connectTimeoutMs = 5000;
     w.window.connectionPanel()->setProfile(gone);
     fillComposer(w.window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("waits in the outbox"));
     QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
@@ -366,10 +366,10 @@ void TestMainWindow::firstRunSendsToTheCaptureServer()
     w.window.show();
     QVERIFY(w.window.captureServer()->isListening());
     const ConnectionProfile p = w.window.connectionPanel()->profile();
-    QCOMPARE(p.host, QStringLiteral("127.0.0.1"));
-    QCOMPARE(p.port, int(w.window.captureServer()->port()));
-    QCOMPARE(p.security, ConnectionProfile::Security::StartTlsRequired);
-    QVERIFY(p.verifyCertificates);
+    QCOMPARE(p.settings.host, QStringLiteral("127.0.0.1"));
+    QCOMPARE(p.settings.port, w.window.captureServer()->port());
+    QCOMPARE(p.settings.security, ConnectionSettings::Security::StartTlsRequired);
+    QVERIFY(p.settings.verifyPeer);
     fillComposer(w.window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("first message"));
     QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
     QCOMPARE(w.window.capturePanel()->messageCount(), 0);
@@ -504,8 +504,8 @@ void TestMainWindow::sendFillsTheLiveViews()
     w.window.show();
     ConnectionProfile profile = submissionProfile(env);
     if (implicitTls) {
-        profile.port = env.smtpsPort;
-        profile.security = ConnectionProfile::Security::ImplicitTls;
+        profile.settings.port = env.smtpsPort;
+        profile.settings.security = ConnectionSettings::Security::ImplicitTls;
     }
     w.window.connectionPanel()->setProfile(profile);
     const QByteArray marker = uniqueMarker();
