@@ -65,6 +65,80 @@ double contrast(const QColor &a, const QColor &b)
     return (std::max(la, lb) + 0.05) / (std::min(la, lb) + 0.05);
 }
 
+// A field's value by key, the secrets included (toVariantMap leaves them out).
+QVariant fieldValue(const ConnectionSettings &s, const QString &key)
+{
+    if (key == u"password")
+        return s.password;
+    if (key == u"oauth_token")
+        return s.oauthToken;
+    return s.toVariantMap().value(key);
+}
+
+// Every field set to a value unlike the profile's default (checked per field,
+// so a field added later and missed here fails).
+ConnectionSettings unusual()
+{
+    ConnectionSettings s;
+    s.host = QStringLiteral("mx.example.test");
+    s.port = 2525;
+    s.security = Security::ImplicitTls;
+    s.user = QStringLiteral("alice");
+    s.password = QStringLiteral("pw-panel-0c41");
+    s.oauthToken = "token-panel-93ab";
+    s.mechanism = QStringLiteral("SCRAM-SHA-256");
+    s.allowPlaintextAuth = true;
+    s.caFile = QStringLiteral("/etc/ssl/certs/ca-certificates.crt");
+    s.verifyPeer = false;
+    s.peerName = QStringLiteral("smtp.example.test");
+    s.ehloName = QStringLiteral("client.example.test");
+    s.connectTimeoutMs = 4100;
+    s.readTimeoutMs = 4200;
+    s.dataTimeoutMs = 4300;
+    s.pipelining = false;
+    s.chunking = false;
+    s.keepAlive = true;
+    s.testMode = true;
+    s.showSecrets = true;
+    s.warnSlowMs = 4400;
+    s.warnMinBytesPerSecond = 4500;
+    return s;
+}
+
+// Sets `value` into a field's control as a user would.
+bool setThroughControl(QWidget *w, const QString &key, const QVariant &value)
+{
+    if (auto *edit = qobject_cast<QLineEdit *>(w)) {
+        retype(edit, value.toString());
+    } else if (auto *check = qobject_cast<QCheckBox *>(w)) {
+        if (check->isChecked() != value.toBool())
+            check->click();
+    } else if (auto *dspin = qobject_cast<QDoubleSpinBox *>(w)) {
+        if (!key.endsWith(u"_ms"))
+            return false;
+        dspin->setValue(value.toInt() / 1000.0);
+    } else if (auto *spin = qobject_cast<QSpinBox *>(w)) {
+        spin->setValue(value.toInt());
+    } else if (auto *combo = qobject_cast<QComboBox *>(w)) {
+        const int index = combo->findData(value.toString());
+        if (index < 0)
+            return false;
+        combo->setCurrentIndex(index);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+QString writeFile(const QTemporaryDir &dir, const QString &name)
+{
+    QFile f(dir.filePath(name));
+    if (!f.open(QIODevice::WriteOnly))
+        return {};
+    f.write("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n");
+    return f.fileName();
+}
+
 } // namespace
 
 class TestConnectionPanel : public QObject
@@ -89,6 +163,11 @@ private Q_SLOTS:
     void setProfileShowsEveryField();
     void everyControlIsNamed();
     void fitsSidePanel();
+    void everyFieldSettableFromThePanel();
+    void tabOrderFollowsTheForm();
+    void modifiedMarkClearedBySaveAndRevert();
+    void retargetingDropsTheOldTargetsTrust();
+    void retargetingKeepsTheUsersOwnChoices();
 
 private:
     QTemporaryDir m_dir;
@@ -503,6 +582,230 @@ void TestConnectionPanel::fitsSidePanel()
     panel.show();
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
     QVERIFY(child<QLineEdit>(&panel, "host")->width() >= 150);
+}
+
+void TestConnectionPanel::everyFieldSettableFromThePanel()
+{
+    // Each field of ConnectionSettings has a control (objectName = the field
+    // key; the bearer token shares the password field, by mechanism) that is
+    // named for assistive technology, explained, reachable by Tab, and whose
+    // edit reaches exactly that field of the profile.
+    const ConnectionSettings changed = unusual();
+    const ConnectionProfile defaults;
+    {
+        ConnectionPanel fresh(nullptr);
+        QCOMPARE(fresh.profile(), defaults); // one set of defaults: the settings'
+        QCOMPARE(child<QDoubleSpinBox>(&fresh, "read_timeout_ms")->value(), 15.0);
+    }
+    for (const ConnectionSettings::Field &f : ConnectionSettings::fields()) {
+        const QString key = QString::fromLatin1(f.key);
+        const QVariant value = fieldValue(changed, key);
+        QVERIFY2(value != fieldValue(defaults.settings, key), f.key); // a change to see
+
+        ConnectionPanel panel(nullptr);
+        panel.resize(420, 760);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        child<QAbstractButton>(&panel, "advancedToggle")->click();
+        ConnectionSettings expected = defaults.settings;
+        const bool token = key == u"oauth_token";
+        if (token) {
+            // The password field holds the token for XOAUTH2 (RFC 7628 3.1).
+            auto *mechanism = child<QComboBox>(&panel, "mechanism");
+            mechanism->setCurrentIndex(mechanism->findData(QStringLiteral("XOAUTH2")));
+            expected.mechanism = QStringLiteral("XOAUTH2");
+            expected.oauthToken = changed.oauthToken;
+        } else if (key == u"password") {
+            expected.password = changed.password;
+        } else {
+            QString error;
+            const auto one = ConnectionSettings::fromVariantMap({{key, value}}, expected, &error);
+            QVERIFY2(one, qPrintable(error));
+            expected = *one;
+        }
+        auto *control = panel.findChild<QWidget *>(token ? QStringLiteral("password") : key);
+        QVERIFY2(control, qPrintable(QStringLiteral("no control named %1").arg(key)));
+        QVERIFY2(!control->accessibleName().isEmpty(), f.key);
+        QVERIFY2(!control->toolTip().isEmpty(), f.key);
+        QVERIFY2(control->focusPolicy() & Qt::TabFocus, f.key);
+        QVERIFY2(control->isVisible(), f.key);
+        QVERIFY2(setThroughControl(control, key, value), f.key);
+        QVERIFY2(fieldValue(panel.profile().settings, key) == value,
+                 qPrintable(QStringLiteral("%1: %2").arg(key, fieldValue(panel.profile().settings, key).toString())));
+        QCOMPARE(panel.profile().settings, expected); // that field and no other
+        QVERIFY(panel.isModified());
+    }
+}
+
+void TestConnectionPanel::tabOrderFollowsTheForm()
+{
+    // Tab walks the field controls top to bottom, every one of them.
+    ConnectionPanel panel(nullptr);
+    panel.resize(420, 760);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    child<QAbstractButton>(&panel, "advancedToggle")->click();
+    QStringList keys;
+    for (const ConnectionSettings::Field &f : ConnectionSettings::fields()) {
+        if (qstrcmp(f.key, "oauth_token") != 0)
+            keys.append(QString::fromLatin1(f.key));
+    }
+    QWidget *start = child<QComboBox>(&panel, "profileCombo");
+    QList<QWidget *> chain;
+    for (QWidget *w = start->nextInFocusChain(); w && w != start && chain.size() < 500; w = w->nextInFocusChain()) {
+        if ((w->focusPolicy() & Qt::TabFocus) && keys.contains(w->objectName()))
+            chain.append(w);
+    }
+    QStringList reached;
+    int lastY = -1;
+    for (QWidget *w : std::as_const(chain)) {
+        reached.append(w->objectName());
+        const int y = w->mapTo(&panel, QPoint(0, 0)).y();
+        QVERIFY2(y > lastY, qPrintable(w->objectName()));
+        lastY = y;
+    }
+    QStringList wanted = keys;
+    wanted.sort();
+    reached.sort();
+    QCOMPARE(reached, wanted);
+}
+
+void TestConnectionPanel::modifiedMarkClearedBySaveAndRevert()
+{
+    const QString iniPath = m_dir.filePath(QStringLiteral("modified.ini"));
+    QSettings settings(iniPath, QSettings::IniFormat);
+    ProfileStore store(&settings);
+    store.setKeychainTimeout(3000);
+    ConnectionPanel panel(&store);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    auto *combo = child<QComboBox>(&panel, "profileCombo");
+    auto *revert = child<QPushButton>(&panel, "revertProfileButton");
+    QVERIFY(!panel.isModified());
+    QCOMPARE(combo->currentText(), QStringLiteral("Default"));
+    QVERIFY(!revert->isEnabled());
+
+    child<QAbstractButton>(&panel, "advancedToggle")->click();
+    retype(child<QLineEdit>(&panel, "ehlo_name"), QStringLiteral("client.example.org"));
+    QVERIFY(panel.isModified());
+    QVERIFY2(combo->currentText().startsWith(QLatin1String("Default")) && combo->currentText() != u"Default",
+             qPrintable(combo->currentText()));
+    QVERIFY2(combo->toolTip().contains(QLatin1String("Revert")), qPrintable(combo->toolTip()));
+    QVERIFY(revert->isEnabled());
+
+    child<QPushButton>(&panel, "saveProfileButton")->click();
+    QVERIFY(!panel.isModified());
+    QCOMPARE(combo->currentText(), QStringLiteral("Default"));
+    QVERIFY(!revert->isEnabled());
+    QCOMPARE(store.load(QStringLiteral("Default"))->settings.ehloName, QStringLiteral("client.example.org"));
+
+    // Revert goes back to the saved form, fields and URL included.
+    child<QSpinBox>(&panel, "port")->setValue(2626);
+    child<QCheckBox>(&panel, "pipelining")->click();
+    QVERIFY(panel.isModified());
+    QSignalSpy changed(&panel, &ConnectionPanel::profileChanged);
+    revert->click();
+    QVERIFY(!panel.isModified());
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(panel.profile().settings.port, quint16(25));
+    QVERIFY(panel.profile().settings.pipelining);
+    QCOMPARE(child<QSpinBox>(&panel, "port")->value(), 25);
+    QVERIFY(child<QCheckBox>(&panel, "pipelining")->isChecked());
+    QCOMPARE(child<QLineEdit>(&panel, "urlEdit")->text(), QStringLiteral("smtp://localhost:25"));
+    QCOMPARE(combo->currentText(), QStringLiteral("Default"));
+
+    // Undoing an edit by hand clears the mark too: it compares, not counts.
+    retype(child<QLineEdit>(&panel, "user"), QStringLiteral("ivan"));
+    QVERIFY(panel.isModified());
+    retype(child<QLineEdit>(&panel, "user"), QString());
+    QVERIFY(!panel.isModified());
+}
+
+void TestConnectionPanel::retargetingDropsTheOldTargetsTrust()
+{
+    // The capture server's profile as MainWindow makes it: its CA file and a
+    // TLS name vouch for that server only, and its name describes it.
+    const QString caFile = writeFile(m_dir, QStringLiteral("capture-ca.pem"));
+    QVERIFY(!caFile.isEmpty());
+    ConnectionProfile capture;
+    capture.name = QStringLiteral("Local capture server");
+    capture.nameDescribesTarget = true;
+    capture.settings.host = QStringLiteral("127.0.0.1");
+    capture.settings.port = 2525;
+    capture.settings.security = Security::StartTlsRequired;
+    capture.settings.caFile = caFile;
+    capture.settings.peerName = QStringLiteral("capture.test");
+
+    ConnectionPanel panel(nullptr);
+    panel.setProfile(capture);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    auto *host = child<QLineEdit>(&panel, "host");
+    auto *caEdit = child<QLineEdit>(&panel, "ca_file");
+    auto *combo = child<QComboBox>(&panel, "profileCombo");
+
+    retype(host, QStringLiteral("mx.example.test"));
+    ConnectionProfile p = panel.profile();
+    QVERIFY(p.settings.caFile.isEmpty());
+    QVERIFY(p.settings.peerName.isEmpty());
+    QVERIFY(caEdit->text().isEmpty());
+    QVERIFY(child<QLineEdit>(&panel, "peer_name")->text().isEmpty());
+    QVERIFY(p.name != capture.name);
+    QCOMPARE(p.name, QStringLiteral("mx.example.test"));
+    QVERIFY(!combo->currentText().contains(capture.name));
+    QVERIFY(panel.isModified());
+    QVERIFY(panel.problem().isEmpty()); // the old CA's absence is no problem
+
+    // Back at the capture server: its trust settings and name apply again.
+    retype(host, QStringLiteral("127.0.0.1"));
+    QCOMPARE(panel.profile(), capture);
+    QVERIFY(!panel.isModified());
+    QCOMPARE(caEdit->text(), caFile);
+
+    // Another port is another target too; so is a URL naming another server.
+    child<QSpinBox>(&panel, "port")->setValue(2526);
+    QVERIFY(panel.profile().settings.caFile.isEmpty());
+    QVERIFY(panel.profile().name != capture.name);
+    child<QSpinBox>(&panel, "port")->setValue(2525);
+    QCOMPARE(panel.profile(), capture);
+    retype(child<QLineEdit>(&panel, "urlEdit"), QStringLiteral("smtps://submit.example.test"));
+    QVERIFY(panel.profile().settings.caFile.isEmpty());
+    QCOMPARE(panel.profile().name, QStringLiteral("submit.example.test"));
+    // Edits that keep the target keep the trust settings.
+    panel.setProfile(capture);
+    retype(child<QLineEdit>(&panel, "user"), QStringLiteral("ivan"));
+    QCOMPARE(panel.profile().settings.caFile, caFile);
+    QCOMPARE(panel.profile().name, capture.name);
+}
+
+void TestConnectionPanel::retargetingKeepsTheUsersOwnChoices()
+{
+    const QString oldCa = writeFile(m_dir, QStringLiteral("old-ca.pem"));
+    const QString newCa = writeFile(m_dir, QStringLiteral("new-ca.pem"));
+    ConnectionProfile work;
+    work.name = QStringLiteral("Work");
+    work.settings.host = QStringLiteral("mail.example.org");
+    work.settings.port = 587;
+    work.settings.caFile = oldCa;
+
+    ConnectionPanel panel(nullptr);
+    panel.setProfile(work);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    child<QAbstractButton>(&panel, "advancedToggle")->click();
+    // A profile the user named keeps its name when its server moves.
+    retype(child<QLineEdit>(&panel, "host"), QStringLiteral("mail2.example.org"));
+    QCOMPARE(panel.profile().name, QStringLiteral("Work"));
+    QVERIFY(panel.profile().settings.caFile.isEmpty());
+    // A CA chosen for the new server stays through further edits of the target.
+    retype(child<QLineEdit>(&panel, "ca_file"), newCa);
+    child<QSpinBox>(&panel, "port")->setValue(465);
+    QCOMPARE(panel.profile().settings.caFile, newCa);
+    // ... and is not replaced by the old one on the way back.
+    retype(child<QLineEdit>(&panel, "host"), QStringLiteral("mail.example.org"));
+    child<QSpinBox>(&panel, "port")->setValue(587);
+    QCOMPARE(panel.profile().settings.caFile, newCa);
+    QVERIFY(panel.isModified());
 }
 
 QTEST_MAIN(TestConnectionPanel)
