@@ -27,6 +27,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -130,6 +131,7 @@ private Q_SLOTS:
     void editFromTheOutboxLeavesOnlyWhenSent();
     void discardFromTheOutbox();
     void firstRunSendsToTheCaptureServer();
+    void retargetedCaptureProfileIsNotNamedForIt();
     void diagnoseChecksTheCurrentConnection();
     void captureFaultsReproduceFailures();
     void layoutRestoredBetweenRuns();
@@ -386,6 +388,41 @@ void TestMainWindow::firstRunSendsToTheCaptureServer()
     QVERIFY(result.tls.verified);
     QTRY_COMPARE_WITH_TIMEOUT(w.window.tabs()->currentWidget(), w.window.capturePanel(), 2000);
     QTRY_VERIFY_WITH_TIMEOUT(w.window.capturePanel()->headersText().contains(QStringLiteral("first message")), 5000);
+}
+
+void TestMainWindow::retargetedCaptureProfileIsNotNamedForIt()
+{
+    // The first-run profile names the capture server and trusts its CA. Pointed
+    // at another port in the panel, it is neither: the send and the outbox item
+    // it leaves do not say "Local capture server", and the capture CA is not
+    // offered to the other server.
+    Window w;
+    w.window.show();
+    QVERIFY(w.window.captureServer()->isListening());
+    const ConnectionProfile capture = w.window.connectionPanel()->profile();
+    QCOMPARE(capture.name, QStringLiteral("Local capture server"));
+    QVERIFY(!capture.settings.caFile.isEmpty());
+    const quint16 port = closedPort();
+    QVERIFY(port != 0);
+    auto *portSpin = w.window.connectionPanel()->findChild<QSpinBox *>(QStringLiteral("port"));
+    QVERIFY(portSpin);
+    portSpin->setValue(port);
+    const ConnectionProfile retargeted = w.window.connectionPanel()->profile();
+    QVERIFY(retargeted.name != capture.name);
+    QVERIFY(retargeted.settings.caFile.isEmpty());
+    QVERIFY(w.window.connectionPanel()->isModified());
+
+    fillComposer(w.window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("not the capture server"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+    QSignalSpy finished(w.window.controller(), &SendController::finished);
+    w.window.send();
+    QVERIFY(finished.wait(15000));
+    QVERIFY(!finished.at(0).at(0).value<SendResult>().accepted);
+    QCOMPARE(w.window.outboxPanel()->count(), 1);
+    const Store::OutboxItem item = w.window.outboxPanel()->items().constFirst();
+    QCOMPARE(item.profile, retargeted.name);
+    QVERIFY2(!w.window.outboxPanel()->rowTexts().constFirst().contains(capture.name),
+             qPrintable(w.window.outboxPanel()->rowTexts().join(u'\n')));
 }
 
 void TestMainWindow::diagnoseChecksTheCurrentConnection()
