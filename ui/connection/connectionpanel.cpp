@@ -326,7 +326,8 @@ void ConnectionPanel::Private::build()
                               "say so."));
     form->addRow(verifyWarning);
 
-    keychainLabel = makeNoteLabel(content, QStringLiteral("keychainLabel"), tr("Keychain status"));
+    // Keychain answers and profiles that could not be read in full.
+    keychainLabel = makeNoteLabel(content, QStringLiteral("keychainLabel"), tr("Profile storage status"));
     form->addRow(keychainLabel);
 
     // ---- advanced: rarely changed, collapsed by default
