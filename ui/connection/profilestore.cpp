@@ -6,8 +6,10 @@
 
 #include <qt6keychain/keychain.h>
 
-// How it works: each profile is a QSettings group "profiles/<name>" holding
-// every field but the password; the password is a QtKeychain entry. Keychain
+// How it works: each profile is a QSettings group "profiles/<name>" holding its
+// name and every field of its ConnectionSettings but the secrets, under the
+// field keys (ConnectionSettings::fields()); the secret (password or bearer
+// token) is a QtKeychain entry. Keychain
 // jobs are asynchronous and may never answer (no secret service, a locked
 // wallet, no session bus in tests), so every job has a timer of its own and
 // the first of "job finished" and "timer fired" wins; the other is ignored.
@@ -19,31 +21,33 @@ namespace {
 const QString kProfilesGroup = QStringLiteral("profiles");
 const QString kLastUsedKey = QStringLiteral("lastUsedProfile");
 
-// One settings key per field, written once here so load and save agree.
-namespace Key {
-const QString name = QStringLiteral("name");
-const QString host = QStringLiteral("host");
-const QString port = QStringLiteral("port");
-const QString security = QStringLiteral("security");
-const QString user = QStringLiteral("user");
-const QString mechanism = QStringLiteral("mechanism");
-const QString caFile = QStringLiteral("caFile");
-const QString verify = QStringLiteral("verifyCertificates");
-const QString tlsName = QStringLiteral("tlsName");
-const QString ehloName = QStringLiteral("ehloName");
-const QString connectTimeout = QStringLiteral("connectTimeoutMs");
-const QString readTimeout = QStringLiteral("readTimeoutMs");
-const QString testMode = QStringLiteral("testMode");
-const QString keepAlive = QStringLiteral("keepAlive");
-const QString showSecrets = QStringLiteral("showSecrets");
-const QString warningMs = QStringLiteral("warningMs");
-const QString warningBps = QStringLiteral("warningBytesPerSecond");
-} // namespace Key
+const QString kNameKey = QStringLiteral("name");
+
+// Keys profiles were saved with before they were stored under the settings'
+// field keys (ConnectionSettings::fields()); read, never written. Their old
+// security names are read by Smtp::securityFromName.
+const QList<std::pair<QString, QString>> &oldKeys()
+{
+    static const QList<std::pair<QString, QString>> table = {
+        {QStringLiteral("caFile"), QStringLiteral("ca_file")},
+        {QStringLiteral("verifyCertificates"), QStringLiteral("verify_peer")},
+        {QStringLiteral("tlsName"), QStringLiteral("peer_name")},
+        {QStringLiteral("ehloName"), QStringLiteral("ehlo_name")},
+        {QStringLiteral("connectTimeoutMs"), QStringLiteral("connect_timeout_ms")},
+        {QStringLiteral("readTimeoutMs"), QStringLiteral("read_timeout_ms")},
+        {QStringLiteral("testMode"), QStringLiteral("test_mode")},
+        {QStringLiteral("keepAlive"), QStringLiteral("keep_alive")},
+        {QStringLiteral("showSecrets"), QStringLiteral("show_secrets")},
+        {QStringLiteral("warningMs"), QStringLiteral("warn_slow_ms")},
+        {QStringLiteral("warningBytesPerSecond"), QStringLiteral("warn_min_bytes_per_second")},
+    };
+    return table;
+}
 
 QString normalisedName(const QString &name)
 {
     const QString n = name.trimmed();
-    return n.isEmpty() ? ConnectionProfile().name : n;
+    return n.isEmpty() ? QString::fromLatin1(ConnectionProfile::DefaultName) : n;
 }
 
 // QtKeychain often says only "Unknown error"; say what the code means.
@@ -140,7 +144,9 @@ QString ProfileStore::groupFor(const QString &name)
 
 QString ProfileStore::keyFor(const QString &name)
 {
-    return QStringLiteral("profile/") + normalisedName(name);
+    ConnectionProfile p;
+    p.name = normalisedName(name);
+    return p.keychainKey();
 }
 
 QStringList ProfileStore::names() const
@@ -149,7 +155,7 @@ QStringList ProfileStore::names() const
     m_settings->beginGroup(kProfilesGroup);
     const QStringList groups = m_settings->childGroups();
     for (const QString &group : groups) {
-        const QString name = m_settings->value(group + QLatin1Char('/') + Key::name).toString();
+        const QString name = m_settings->value(group + QLatin1Char('/') + kNameKey).toString();
         out.append(name.isEmpty() ? QUrl::fromPercentEncoding(group.toUtf8()) : name);
     }
     m_settings->endGroup();
@@ -157,36 +163,40 @@ QStringList ProfileStore::names() const
     return out;
 }
 
-std::optional<ConnectionProfile> ProfileStore::load(const QString &name) const
+std::optional<ConnectionProfile> ProfileStore::load(const QString &name, QString *problem) const
 {
+    if (problem)
+        problem->clear();
     const QString group = groupFor(name);
     m_settings->beginGroup(group);
-    const bool exists = !m_settings->childKeys().isEmpty();
+    const QStringList keys = m_settings->childKeys();
+    QVariantMap stored;
+    for (const QString &key : keys)
+        stored.insert(key, m_settings->value(key));
     m_settings->endGroup();
-    if (!exists)
+    if (keys.isEmpty())
         return std::nullopt;
-    const ConnectionProfile defaults;
+
     ConnectionProfile p;
-    m_settings->beginGroup(group);
-    p.name = m_settings->value(Key::name, normalisedName(name)).toString();
-    p.host = m_settings->value(Key::host, defaults.host).toString();
-    p.port = m_settings->value(Key::port, defaults.port).toInt();
-    p.security = ConnectionProfile::securityFromName(m_settings->value(Key::security).toString())
-                     .value_or(defaults.security);
-    p.user = m_settings->value(Key::user).toString();
-    p.mechanism = m_settings->value(Key::mechanism).toString();
-    p.caFile = m_settings->value(Key::caFile).toString();
-    p.verifyCertificates = m_settings->value(Key::verify, defaults.verifyCertificates).toBool();
-    p.tlsName = m_settings->value(Key::tlsName).toString();
-    p.ehloName = m_settings->value(Key::ehloName, defaults.ehloName).toString();
-    p.connectTimeoutMs = m_settings->value(Key::connectTimeout, defaults.connectTimeoutMs).toInt();
-    p.readTimeoutMs = m_settings->value(Key::readTimeout, defaults.readTimeoutMs).toInt();
-    p.testMode = m_settings->value(Key::testMode, defaults.testMode).toBool();
-    p.keepAlive = m_settings->value(Key::keepAlive, defaults.keepAlive).toBool();
-    p.showSecrets = m_settings->value(Key::showSecrets, defaults.showSecrets).toBool();
-    p.warningMs = m_settings->value(Key::warningMs, defaults.warningMs).toInt();
-    p.warningBytesPerSecond = m_settings->value(Key::warningBps, defaults.warningBytesPerSecond).toInt();
-    m_settings->endGroup();
+    p.name = stored.value(kNameKey, normalisedName(name)).toString();
+    // A profile saved before the field keys: its keys under their new names (a
+    // key written both ways is taken in its new form).
+    for (const auto &[old, key] : oldKeys()) {
+        if (stored.contains(old) && !stored.contains(key))
+            stored.insert(key, stored.value(old));
+    }
+    // Field by field, so that one bad value (a hand-edited file) costs that
+    // field only; the first such problem is reported, naming the key.
+    for (const ConnectionSettings::Field &field : ConnectionSettings::fields()) {
+        const QString key = QString::fromLatin1(field.key);
+        if (field.secret || !stored.contains(key))
+            continue; // a secret is the keychain's, even in a file written by hand
+        QString error;
+        if (const auto next = ConnectionSettings::fromVariantMap({{key, stored.value(key)}}, p.settings, &error))
+            p.settings = *next;
+        else if (problem && problem->isEmpty())
+            *problem = QStringLiteral("Profile \"%1\": %2").arg(p.name, error);
+    }
     return p;
 }
 
@@ -195,29 +205,18 @@ void ProfileStore::save(const ConnectionProfile &profile)
     const QString name = normalisedName(profile.name);
     m_settings->remove(groupFor(name)); // no stale keys from an older version
     m_settings->beginGroup(groupFor(name));
-    m_settings->setValue(Key::name, name);
-    m_settings->setValue(Key::host, profile.host);
-    m_settings->setValue(Key::port, profile.port);
-    m_settings->setValue(Key::security, ConnectionProfile::securityName(profile.security));
-    m_settings->setValue(Key::user, profile.user);
-    m_settings->setValue(Key::mechanism, profile.mechanism);
-    m_settings->setValue(Key::caFile, profile.caFile);
-    m_settings->setValue(Key::verify, profile.verifyCertificates);
-    m_settings->setValue(Key::tlsName, profile.tlsName);
-    m_settings->setValue(Key::ehloName, profile.ehloName);
-    m_settings->setValue(Key::connectTimeout, profile.connectTimeoutMs);
-    m_settings->setValue(Key::readTimeout, profile.readTimeoutMs);
-    m_settings->setValue(Key::testMode, profile.testMode);
-    m_settings->setValue(Key::keepAlive, profile.keepAlive);
-    m_settings->setValue(Key::showSecrets, profile.showSecrets);
-    m_settings->setValue(Key::warningMs, profile.warningMs);
-    m_settings->setValue(Key::warningBps, profile.warningBytesPerSecond);
-    // The password is deliberately absent: it goes to the keychain below.
+    m_settings->setValue(kNameKey, name);
+    // Every field but the secrets (toVariantMap leaves them out): they go to
+    // the keychain below.
+    const QVariantMap map = profile.settings.toVariantMap();
+    for (auto it = map.cbegin(); it != map.cend(); ++it)
+        m_settings->setValue(it.key(), it.value());
     m_settings->endGroup();
     m_settings->sync();
 
     QPointer<ProfileStore> self(this);
-    if (profile.password.isEmpty()) {
+    const QString secret = profile.secret();
+    if (secret.isEmpty()) {
         // A cleared password must not linger in the keychain.
         auto *job = new QKeychain::DeletePasswordJob(QString::fromLatin1(KeychainService), this);
         job->setKey(keyFor(name));
@@ -229,7 +228,7 @@ void ProfileStore::save(const ConnectionProfile &profile)
     }
     auto *job = new QKeychain::WritePasswordJob(QString::fromLatin1(KeychainService), this);
     job->setKey(keyFor(name));
-    job->setTextData(profile.password);
+    job->setTextData(secret);
     runGuarded(job, this, m_keychainTimeoutMs, [self](QKeychain::Error code, const QString &message) {
         if (self && code != QKeychain::NoError)
             Q_EMIT self->keychainError(

@@ -1,7 +1,8 @@
 #pragma once
-// Named connection profiles in QSettings (group "profiles/<name>"), with the
-// password of each in the desktop keychain (QtKeychain, service "smtpscope",
-// key "profile/<name>"), never in the settings file.
+// Named connection profiles in QSettings (group "profiles/<name>", one key per
+// ConnectionSettings field), with the secret of each (password or bearer token)
+// in the desktop keychain (QtKeychain, service "smtpscope", key
+// ConnectionProfile::keychainKey()), never in the settings file.
 
 #include "connectionprofile.h"
 
@@ -20,16 +21,19 @@ public:
     explicit ProfileStore(QSettings *settings, QObject *parent = nullptr);
 
     [[nodiscard]] QStringList names() const;
-    // The profile without its password (see loadPassword).
-    [[nodiscard]] std::optional<ConnectionProfile> load(const QString &name) const;
-    // Saves everything but the password; the password goes to the keychain
+    // The profile without its secret (see loadPassword); nullopt when there is
+    // none of that name. Profiles saved under the earlier keys (caFile, tlsName,
+    // ..., "starttls-required") are read too. A value that cannot be read keeps
+    // that field's default and *problem names the key.
+    [[nodiscard]] std::optional<ConnectionProfile> load(const QString &name, QString *problem = nullptr) const;
+    // Saves everything but the secret; the secret goes to the keychain
     // (asynchronously; errors reported by keychainError).
     void save(const ConnectionProfile &profile);
     void remove(const QString &name);
     [[nodiscard]] QString lastUsed() const;
     void setLastUsed(const QString &name);
 
-    // Reads the password from the keychain and calls `done(password, error)` on
+    // Reads the secret (ConnectionProfile::setSecret) from the keychain and calls `done(password, error)` on
     // this object's thread; an empty password and an error when there is none or
     // no keychain is available.
     void loadPassword(const QString &name, std::function<void(const QString &, const QString &)> done);

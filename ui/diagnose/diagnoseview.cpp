@@ -154,11 +154,12 @@ struct DiagnoseView::Private
 
 void DiagnoseView::Private::showProfile()
 {
-    host->setText(profile.host);
-    port->setText(QString::number(profile.port));
-    security->setText(ConnectionProfile::securityName(profile.security));
-    user->setText(profile.user.isEmpty() ? DiagnoseView::tr("(none: AUTH checks are skipped)") : profile.user);
-    certName->setText(profile.tlsName.isEmpty() ? DiagnoseView::tr("%1 (the host)").arg(profile.host) : profile.tlsName);
+    const ConnectionSettings &s = profile.settings;
+    host->setText(s.host);
+    port->setText(QString::number(s.port));
+    security->setText(s.securityName());
+    user->setText(s.user.isEmpty() ? DiagnoseView::tr("(none: AUTH checks are skipped)") : s.user);
+    certName->setText(s.peerName.isEmpty() ? DiagnoseView::tr("%1 (the host)").arg(s.host) : s.peerName);
 }
 
 void DiagnoseView::Private::setRunning(bool running)
@@ -329,7 +330,7 @@ Report DiagnoseView::Private::exportReport() const
 {
     Report r = controller.report();
     if (r.commandLines.isEmpty())
-        r.commandLines = Diagnostics::commandLines(r, profile.caFile);
+        r.commandLines = Diagnostics::commandLines(r, profile.settings.caFile);
     return r;
 }
 
@@ -548,13 +549,13 @@ void DiagnoseView::setProfile(const ConnectionProfile &profile)
 
 Diagnostics::DiagnosisOptions DiagnoseView::diagnosisOptions() const
 {
-    const ConnectionProfile &p = d->profile;
+    const ConnectionSettings &p = d->profile.settings;
     Diagnostics::DiagnosisOptions o;
     o.domain = d->domain->text().trimmed();
     o.host = p.host.trimmed();
-    o.port = quint16(qBound(0, p.port, 65535));
-    o.implicitTls = p.security == ConnectionProfile::Security::ImplicitTls;
-    o.peerVerifyName = p.tlsName;
+    o.port = p.port;
+    o.implicitTls = p.security == ConnectionSettings::Security::ImplicitTls;
+    o.peerVerifyName = p.peerName;
     o.allPorts = d->allPorts->isChecked();
     o.dns = d->dns;
     if (const QString server = qEnvironmentVariable("SMTPSCOPE_DNS_SERVER"); !server.isEmpty()) {
@@ -566,15 +567,13 @@ Diagnostics::DiagnosisOptions DiagnoseView::diagnosisOptions() const
     Diagnostics::CheckOptions &c = o.checks;
     c.ehloName = p.ehloName;
     c.caFile = p.caFile;
-    c.insecure = !p.verifyCertificates;
+    c.insecure = !p.verifyPeer;
     c.user = p.user;
     c.mechanism = p.mechanism;
-    // The profile keeps a bearer token in its password field (RFC 7628 3.1).
-    const QString m = p.mechanism.toUpper();
-    if (m == QLatin1String("XOAUTH2") || m == QLatin1String("OAUTHBEARER"))
-        c.oauthToken = p.password.toUtf8();
-    else
-        c.password = p.password;
+    c.allowPlaintextAuth = p.allowPlaintextAuth; // the user's consent, as for a send
+    // The panel keeps a bearer token in settings.oauthToken (RFC 7628 3.1).
+    c.password = p.password;
+    c.oauthToken = p.oauthToken;
     // A report is meant to be shared: AUTH data stays redacted whatever the
     // profile shows in its own transcripts.
     c.showSecrets = false;
@@ -595,7 +594,7 @@ void DiagnoseView::start()
 {
     if (isRunning())
         return;
-    if (const QString problem = d->profile.validationProblem(); !problem.isEmpty()) {
+    if (const QString problem = d->profile.settings.validationProblem(); !problem.isEmpty()) {
         d->status->setText(tr("Cannot run: %1").arg(problem));
         return;
     }

@@ -357,7 +357,7 @@ bool MainWindow::startSending(const std::shared_ptr<OutgoingMessage> &message, c
                               PendingSend pending, QString *error)
 {
     const QString problem =
-        profile == m_connection->profile() ? m_connection->problem() : profile.validationProblem();
+        profile == m_connection->profile() ? m_connection->problem() : profile.settings.validationProblem();
     if (!problem.isEmpty()) {
         *error = QStringLiteral("Connection: ") + problem;
         return false;
@@ -372,10 +372,10 @@ bool MainWindow::startSending(const std::shared_ptr<OutgoingMessage> &message, c
     if (!m_controller->start(profile, message, error))
         return false;
     pending.message = message;
-    pending.user = profile.user;
+    pending.user = profile.settings.user;
     m_pending = std::move(pending);
     m_tabs->setCurrentWidget(m_transcript);
-    m_status->setText(QStringLiteral("Connecting to %1:%2...").arg(profile.host).arg(profile.port));
+    m_status->setText(QStringLiteral("Connecting to %1...").arg(profile.settings.target()));
     return true;
 }
 
@@ -417,10 +417,11 @@ ConnectionProfile MainWindow::captureProfile() const
 {
     ConnectionProfile p;
     p.name = QStringLiteral("Local capture server");
-    p.host = QStringLiteral("127.0.0.1");
-    p.port = m_capture->port();
-    p.security = ConnectionProfile::Security::StartTlsRequired;
-    p.caFile = m_capture->caFile(); // verified against the capture server's own CA
+    p.nameDescribesTarget = true; // another host or port is not the capture server
+    p.settings.host = QStringLiteral("127.0.0.1");
+    p.settings.port = m_capture->port();
+    p.settings.security = ConnectionSettings::Security::StartTlsRequired;
+    p.settings.caFile = m_capture->caFile(); // verified against the capture server's own CA
     return p;
 }
 
@@ -498,7 +499,7 @@ void MainWindow::onFinished(const SendResult &result)
                                     .arg(refused.size())
                                     .arg(refused.join(QStringLiteral(", "))));
         // Sent to the built-in capture server: show what arrived there.
-        const ConnectionProfile target = m_connection->profile();
+        const ConnectionSettings target = m_connection->profile().settings;
         const bool toCapture = m_capture->isListening() && target.host == u"127.0.0.1"
                                && (target.port == m_capture->port() || target.port == m_capture->tlsPort());
         const QList<Capture::StoredMessage> newest =

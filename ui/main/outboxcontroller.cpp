@@ -190,13 +190,13 @@ void OutboxController::retry(qint64 id)
         return;
     }
     const std::optional<ConnectionProfile> stored = m_profiles->load(it->profile);
-    if (!stored || stored->user.isEmpty()) {
+    if (!stored || stored->settings.user.isEmpty()) {
         go(stored ? *stored : current);
         return;
     }
     ConnectionProfile profile = *stored;
     m_profiles->loadPassword(profile.name, [go, profile](const QString &password, const QString &) mutable {
-        profile.password = password;
+        profile.setSecret(password);
         go(profile);
     });
 }

@@ -48,7 +48,7 @@ bool SendController::start(const ConnectionProfile &profile, std::shared_ptr<Out
         *error = QStringLiteral("a send is already in progress");
         return false;
     }
-    if (const QString problem = profile.validationProblem(); !problem.isEmpty()) {
+    if (const QString problem = profile.settings.validationProblem(); !problem.isEmpty()) {
         *error = problem;
         return false;
     }
@@ -62,7 +62,7 @@ bool SendController::start(const ConnectionProfile &profile, std::shared_ptr<Out
         m_shared->cancelled = false;
         m_shared->transcript.clear();
         // A kept-alive session is reused only for the very same settings.
-        if (m_shared->client && !(m_shared->clientProfile == profile && profile.keepAlive))
+        if (m_shared->client && !(m_shared->clientProfile == profile && profile.settings.keepAlive))
             m_shared->client.reset();
         if (!m_shared->client) {
             try {
@@ -80,8 +80,11 @@ bool SendController::start(const ConnectionProfile &profile, std::shared_ptr<Out
                 }
             });
             m_shared->client->setEventQueue(&m_shared->events);
-            if (profile.warningMs > 0 || profile.warningBytesPerSecond > 0)
-                m_shared->client->setWarningQueue(profile.warningMs, profile.warningBytesPerSecond, &m_shared->warnings);
+            // The thresholds are settings, the queue is ours: the client cannot
+            // apply them by itself.
+            const ConnectionSettings &s = profile.settings;
+            if (s.warnSlowMs > 0 || s.warnMinBytesPerSecond > 0)
+                m_shared->client->setWarningQueue(s.warnSlowMs, s.warnMinBytesPerSecond, &m_shared->warnings);
         }
         m_shared->client->clearStats();
     }
@@ -131,7 +134,7 @@ bool SendController::start(const ConnectionProfile &profile, std::shared_ptr<Out
         {
             QMutexLocker lock(&shared->mutex);
             cancelled = shared->cancelled;
-            if (!shared->clientProfile.keepAlive || cancelled || result.error.isError())
+            if (!shared->clientProfile.settings.keepAlive || cancelled || result.error.isError())
                 done = std::move(shared->client);
         }
         // QUIT (or close) on this thread, not the GUI's, and outside the lock: the

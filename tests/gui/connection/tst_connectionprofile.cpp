@@ -1,5 +1,7 @@
-// ConnectionProfile as a value: URL <-> fields for each reference scheme,
-// mismatch hints, validation, and the client it configures.
+// ConnectionProfile: a name plus ConnectionSettings. The URL <-> fields
+// behaviour the connection panel relies on (each reference scheme, the password
+// kept out of the URL), mismatch hints, validation, the one set of defaults, the
+// password field's secret by mechanism, and the client it configures.
 
 #include "connection/connectionprofile.h"
 
@@ -7,7 +9,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-using Security = ConnectionProfile::Security;
+using namespace Qt::StringLiterals;
+using Security = ConnectionSettings::Security;
 
 class TestConnectionProfile : public QObject
 {
@@ -20,7 +23,7 @@ private Q_SLOTS:
     void invalidUrl();
     void roundTrip_data();
     void roundTrip();
-    void noneStaysNone();
+    void plainStaysPlain();
     void urlNeverHoldsPassword();
     void mismatchHint_data();
     void mismatchHint();
@@ -29,6 +32,9 @@ private Q_SLOTS:
     void createClient_data();
     void createClient();
     void createClientRefusesInvalid();
+    void defaultsAreTheSettings();
+    void secretFollowsMechanism();
+    void keychainKey();
 };
 
 void TestConnectionProfile::fromUrl_data()
@@ -39,7 +45,7 @@ void TestConnectionProfile::fromUrl_data()
     QTest::addColumn<int>("security");
     QTest::addColumn<QString>("user");
 
-    const int ifOffered = int(Security::StartTlsIfOffered);
+    const int ifOffered = int(Security::StartTlsOpportunistic);
     const int required = int(Security::StartTlsRequired);
     const int implicit = int(Security::ImplicitTls);
     // The six reference schemes (smtpurl.h table).
@@ -70,15 +76,15 @@ void TestConnectionProfile::fromUrl()
     QFETCH(int, security);
     QFETCH(QString, user);
 
-    ConnectionProfile base;
+    ConnectionSettings base = ConnectionProfile().settings;
     base.ehloName = QStringLiteral("client.example.org");
     base.readTimeoutMs = 1234;
-    QString error = QStringLiteral("stale");
-    const auto p = ConnectionProfile::fromUrl(url, base, &error);
-    QVERIFY2(p.has_value(), qPrintable(error));
-    QVERIFY(error.isEmpty());
+    SmtpError error = SmtpError::make(SmtpError::Category::Usage, u"STALE"_s, u"x"_s, u"stale"_s);
+    const auto p = ConnectionSettings::fromUrl(url, base, &error);
+    QVERIFY2(p.has_value(), qPrintable(error.message));
+    QVERIFY(!error.isError());
     QCOMPARE(p->host, host);
-    QCOMPARE(p->port, port);
+    QCOMPARE(int(p->port), port);
     QCOMPARE(int(p->security), security);
     QCOMPARE(p->user, user);
     // Other fields keep the base's values.
@@ -108,10 +114,10 @@ void TestConnectionProfile::invalidUrl()
 {
     QFETCH(QString, url);
     QFETCH(QString, mentions);
-    QString error;
-    const auto p = ConnectionProfile::fromUrl(url, ConnectionProfile(), &error);
+    SmtpError error;
+    const auto p = ConnectionSettings::fromUrl(url, ConnectionProfile().settings, &error);
     QVERIFY(!p.has_value());
-    QVERIFY2(error.contains(mentions, Qt::CaseInsensitive), qPrintable(error));
+    QVERIFY2(error.message.contains(mentions, Qt::CaseInsensitive), qPrintable(error.message));
 }
 
 void TestConnectionProfile::roundTrip_data()
@@ -122,11 +128,11 @@ void TestConnectionProfile::roundTrip_data()
     QTest::addColumn<QString>("user");
     QTest::addColumn<QString>("expectedUrl");
 
-    QTest::addRow("none 25") << int(Security::None) << "mail.example.org" << 25 << ""
+    QTest::addRow("none 25") << int(Security::Plain) << "mail.example.org" << 25 << ""
                              << "smtp://mail.example.org:25";
-    QTest::addRow("if-offered 25") << int(Security::StartTlsIfOffered) << "mail.example.org" << 25 << ""
+    QTest::addRow("if-offered 25") << int(Security::StartTlsOpportunistic) << "mail.example.org" << 25 << ""
                                    << "smtp://mail.example.org:25";
-    QTest::addRow("if-offered 587") << int(Security::StartTlsIfOffered) << "mail.example.org" << 587 << ""
+    QTest::addRow("if-offered 587") << int(Security::StartTlsOpportunistic) << "mail.example.org" << 587 << ""
                                     << "esmtp://mail.example.org:587";
     QTest::addRow("required 587") << int(Security::StartTlsRequired) << "mail.example.org" << 587 << "alice"
                                   << "esmtptls://alice@mail.example.org:587";
@@ -150,55 +156,56 @@ void TestConnectionProfile::roundTrip()
     QFETCH(QString, user);
     QFETCH(QString, expectedUrl);
 
-    ConnectionProfile p;
+    ConnectionSettings p = ConnectionProfile().settings;
     p.security = Security(security);
     p.host = host;
-    p.port = port;
+    p.port = quint16(port);
     p.user = user;
     QCOMPARE(p.toUrl(), expectedUrl);
-    QString error;
-    const auto back = ConnectionProfile::fromUrl(p.toUrl(), p, &error);
-    QVERIFY2(back.has_value(), qPrintable(error));
+    SmtpError error;
+    const auto back = ConnectionSettings::fromUrl(p.toUrl(), p, &error);
+    QVERIFY2(back.has_value(), qPrintable(error.message));
     QCOMPARE(*back, p);
 }
 
-void TestConnectionProfile::noneStaysNone()
+void TestConnectionProfile::plainStaysPlain()
 {
     // None has no scheme of its own: smtp:// read back keeps None only when the
     // profile was None already; otherwise smtp:// means STARTTLS if offered.
-    ConnectionProfile none;
-    none.security = Security::None;
+    ConnectionSettings none = ConnectionProfile().settings;
+    none.security = Security::Plain;
     none.port = 25;
     QVERIFY(none.toUrl().startsWith(QLatin1String("smtp://")));
-    QString error;
-    QCOMPARE(ConnectionProfile::fromUrl(QStringLiteral("smtp://h.example:25"), none, &error)->security,
-             Security::None);
-    QCOMPARE(ConnectionProfile::fromUrl(QStringLiteral("esmtp://h.example"), none, &error)->security,
-             Security::None);
-    ConnectionProfile required; // default: STARTTLS required
-    QCOMPARE(ConnectionProfile::fromUrl(QStringLiteral("smtp://h.example:25"), required, &error)->security,
-             Security::StartTlsIfOffered);
+    SmtpError error;
+    QCOMPARE(ConnectionSettings::fromUrl(QStringLiteral("smtp://h.example:25"), none, &error)->security,
+             Security::Plain);
+    QCOMPARE(ConnectionSettings::fromUrl(QStringLiteral("esmtp://h.example"), none, &error)->security,
+             Security::Plain);
+    ConnectionSettings required = ConnectionProfile().settings;
+    required.security = Security::StartTlsRequired;
+    QCOMPARE(ConnectionSettings::fromUrl(QStringLiteral("smtp://h.example:25"), required, &error)->security,
+             Security::StartTlsOpportunistic);
     // A URL that asks for TLS leaves None.
-    QCOMPARE(ConnectionProfile::fromUrl(QStringLiteral("smtps://h.example"), none, &error)->security,
+    QCOMPARE(ConnectionSettings::fromUrl(QStringLiteral("smtps://h.example"), none, &error)->security,
              Security::ImplicitTls);
 }
 
 void TestConnectionProfile::urlNeverHoldsPassword()
 {
-    ConnectionProfile p;
+    ConnectionSettings p = ConnectionProfile().settings;
     p.user = QStringLiteral("alice");
     p.password = QStringLiteral("pw-7f3a9c");
     QVERIFY(!p.toUrl().contains(QLatin1String("pw-7f3a9c")));
     // A password typed into a URL is taken (into the password field) but the
     // URL given back drops it.
-    QString error;
-    const auto parsed = ConnectionProfile::fromUrl(QStringLiteral("esmtptls://alice:other-9d2e@h.example"),
-                                                   ConnectionProfile(), &error);
+    SmtpError error;
+    const auto parsed = ConnectionSettings::fromUrl(QStringLiteral("esmtptls://alice:other-9d2e@h.example"),
+                                                   ConnectionProfile().settings, &error);
     QVERIFY(parsed);
     QCOMPARE(parsed->password, QStringLiteral("other-9d2e"));
     QVERIFY(!parsed->toUrl().contains(QLatin1String("other-9d2e")));
     // Without one in the URL, the base's password is kept.
-    const auto kept = ConnectionProfile::fromUrl(QStringLiteral("esmtptls://alice@h.example"), p, &error);
+    const auto kept = ConnectionSettings::fromUrl(QStringLiteral("esmtptls://alice@h.example"), p, &error);
     QVERIFY(kept);
     QCOMPARE(kept->password, p.password);
 }
@@ -216,11 +223,11 @@ void TestConnectionProfile::mismatchHint_data()
     QTest::addRow("implicit on 465") << int(Security::ImplicitTls) << 465 << "" << "" << 0;
     QTest::addRow("implicit on 2465") << int(Security::ImplicitTls) << 2465 << "" << "" << 0;
     QTest::addRow("starttls required on 465") << int(Security::StartTlsRequired) << 465 << "" << "465" << 587;
-    QTest::addRow("starttls if offered on 465") << int(Security::StartTlsIfOffered) << 465 << "" << "465" << 587;
+    QTest::addRow("starttls if offered on 465") << int(Security::StartTlsOpportunistic) << 465 << "" << "465" << 587;
     QTest::addRow("starttls on 587") << int(Security::StartTlsRequired) << 587 << "alice" << "" << 0;
-    QTest::addRow("starttls on 25") << int(Security::StartTlsIfOffered) << 25 << "" << "" << 0;
-    QTest::addRow("none with user") << int(Security::None) << 587 << "alice" << "clear text" << 0;
-    QTest::addRow("none without user") << int(Security::None) << 25 << "" << "" << 0;
+    QTest::addRow("starttls on 25") << int(Security::StartTlsOpportunistic) << 25 << "" << "" << 0;
+    QTest::addRow("none with user") << int(Security::Plain) << 587 << "alice" << "clear text" << 0;
+    QTest::addRow("none without user") << int(Security::Plain) << 25 << "" << "" << 0;
 }
 
 void TestConnectionProfile::mismatchHint()
@@ -230,16 +237,16 @@ void TestConnectionProfile::mismatchHint()
     QFETCH(QString, user);
     QFETCH(QString, mentions);
     QFETCH(int, suggested);
-    ConnectionProfile p;
+    ConnectionSettings p = ConnectionProfile().settings;
     p.security = Security(security);
-    p.port = port;
+    p.port = quint16(port);
     p.user = user;
     const QString hint = p.mismatchHint();
     if (mentions.isEmpty())
         QVERIFY2(hint.isEmpty(), qPrintable(hint));
     else
         QVERIFY2(hint.contains(mentions), qPrintable(hint));
-    QCOMPARE(p.suggestedPort(), suggested);
+    QCOMPARE(int(p.suggestedPort()), suggested);
 }
 
 void TestConnectionProfile::validationProblem_data()
@@ -261,8 +268,6 @@ void TestConnectionProfile::validationProblem_data()
     QTest::addRow("host ipv4") << "host" << "127.0.0.1" << "";
     QTest::addRow("host bad ipv4") << "host" << "300.1.1.1" << "Host";
     QTest::addRow("port 0") << "port" << "0" << "Port";
-    QTest::addRow("port 65536") << "port" << "65536" << "Port";
-    QTest::addRow("port -1") << "port" << "-1" << "Port";
     QTest::addRow("port 65535") << "port" << "65535" << "";
     QTest::addRow("port 1") << "port" << "1" << "";
     QTest::addRow("user with LF") << "user" << "alice\nMAIL FROM:<x>" << "User";
@@ -293,17 +298,17 @@ void TestConnectionProfile::validationProblem()
 
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    ConnectionProfile p;
+    ConnectionSettings p = ConnectionProfile().settings;
     if (field == QLatin1String("host")) {
         p.host = value;
     } else if (field == QLatin1String("port")) {
-        p.port = value.toInt();
+        p.port = quint16(value.toInt());
     } else if (field == QLatin1String("user")) {
         p.user = value;
     } else if (field == QLatin1String("ehlo")) {
         p.ehloName = value;
     } else if (field == QLatin1String("tlsName")) {
-        p.tlsName = value;
+        p.peerName = value;
     } else if (field == QLatin1String("caFile")) {
         if (value == QLatin1String("<dir>")) {
             p.caFile = dir.path();
@@ -339,8 +344,8 @@ void TestConnectionProfile::createClient_data()
     QTest::addColumn<bool>("ssl");
     QTest::addColumn<QString>("target");
 
-    QTest::addRow("none") << int(Security::None) << "127.0.0.1" << 25 << false << false << "127.0.0.1:25";
-    QTest::addRow("if offered") << int(Security::StartTlsIfOffered) << "mail.example.org" << 587 << false << false
+    QTest::addRow("none") << int(Security::Plain) << "127.0.0.1" << 25 << false << false << "127.0.0.1:25";
+    QTest::addRow("if offered") << int(Security::StartTlsOpportunistic) << "mail.example.org" << 587 << false << false
                                 << "mail.example.org:587";
     QTest::addRow("required") << int(Security::StartTlsRequired) << "::1" << 2587 << true << false << "[::1]:2587";
     QTest::addRow("implicit") << int(Security::ImplicitTls) << "mail.example.org" << 465 << false << true
@@ -359,30 +364,42 @@ void TestConnectionProfile::createClient()
     QFETCH(QString, target);
 
     ConnectionProfile p;
-    p.security = Security(security);
-    p.host = host;
-    p.port = port;
-    p.user = QStringLiteral("alice");
-    p.password = QStringLiteral("pw");
-    p.connectTimeoutMs = 1500 + port; // distinct per row, so a fixed value cannot pass
-    p.readTimeoutMs = 2500 + port;
-    p.keepAlive = (port % 2) == 1;
-    p.testMode = security == int(Security::None);
+    ConnectionSettings &s = p.settings;
+    s.security = Security(security);
+    s.host = host;
+    s.port = quint16(port);
+    s.user = QStringLiteral("alice");
+    s.password = QStringLiteral("pw");
+    s.connectTimeoutMs = 1500 + port; // distinct per row, so a fixed value cannot pass
+    s.readTimeoutMs = 2500 + port;
+    s.dataTimeoutMs = 3500 + port;
+    s.keepAlive = (port % 2) == 1;
+    s.pipelining = (port % 2) == 0;
+    s.chunking = (port % 2) == 1;
+    s.allowPlaintextAuth = (port % 2) == 0;
+    s.testMode = security == int(Security::Plain);
     const std::unique_ptr<SmtpClient> client = p.createClient();
     QVERIFY(client);
     QCOMPARE(client->tls(), tls);
     QCOMPARE(client->ssl(), ssl);
     QCOMPARE(client->getConnectTimeoutMs(), 1500 + port);
     QCOMPARE(client->getReadTimeoutMs(), 2500 + port);
+    QCOMPARE(client->getDataTimeoutMs(), 3500 + port);
     QCOMPARE(client->getTarget(), target);
-    QCOMPARE(client->keepAlive(), p.keepAlive);
-    QCOMPARE(client->test(), p.testMode);
+    QCOMPARE(client->keepAlive(), s.keepAlive);
+    QCOMPARE(client->test(), s.testMode);
+    // Every setting reaches the client at once (SmtpClient::setSettings), the
+    // host without the brackets of the URL form.
+    ConnectionSettings expected = s;
+    if (expected.host.startsWith(u'['))
+        expected.host = expected.host.mid(1, expected.host.size() - 2);
+    QCOMPARE(client->settings(), expected);
 }
 
 void TestConnectionProfile::createClientRefusesInvalid()
 {
     ConnectionProfile p;
-    p.host = QStringLiteral("mail.example.org\r\nQUIT");
+    p.settings.host = QStringLiteral("mail.example.org\r\nQUIT");
     try {
         const auto client = p.createClient();
         QFAIL("an invalid profile made a client");
@@ -390,6 +407,69 @@ void TestConnectionProfile::createClientRefusesInvalid()
         QCOMPARE(e.error().category, SmtpError::Category::Usage);
         QVERIFY(e.error().message.startsWith(QLatin1String("Host")));
     }
+}
+
+void TestConnectionProfile::defaultsAreTheSettings()
+{
+    // One set of defaults: ConnectionSettings's (the command line's), the host
+    // aside. The window's read timeout was 60 s and its mode STARTTLS required
+    // on 587; now 15 s, STARTTLS when offered, on 25.
+    const ConnectionProfile p;
+    QCOMPARE(p.name, QStringLiteral("Default"));
+    ConnectionSettings expected;
+    expected.host = QStringLiteral("localhost");
+    QCOMPARE(p.settings, expected);
+    QCOMPARE(p.settings.readTimeoutMs, 15000);
+    QCOMPARE(p.settings.port, quint16(25));
+    QCOMPARE(p.settings.security, Security::StartTlsOpportunistic);
+    QVERIFY(!p.nameDescribesTarget);
+}
+
+void TestConnectionProfile::secretFollowsMechanism()
+{
+    // The panel has one password field; with XOAUTH2/OAUTHBEARER it holds the
+    // bearer token (RFC 7628 3.1), which the client takes as oauthToken.
+    ConnectionProfile p;
+    p.settings.user = QStringLiteral("alice");
+    p.setSecret(QStringLiteral("pw-1"));
+    QCOMPARE(p.settings.password, QStringLiteral("pw-1"));
+    QVERIFY(p.settings.oauthToken.isEmpty());
+
+    p.setMechanism(QStringLiteral("XOAUTH2"));
+    QCOMPARE(p.secret(), QStringLiteral("pw-1"));
+    QCOMPARE(p.settings.oauthToken, QByteArray("pw-1"));
+    QVERIFY(p.settings.password.isEmpty());
+    p.setSecret(QStringLiteral("token-2"));
+    QCOMPARE(p.settings.oauthToken, QByteArray("token-2"));
+    {
+        const auto client = p.createClient();
+        QCOMPARE(client->settings().oauthToken, QByteArray("token-2"));
+        QVERIFY(client->settings().password.isEmpty());
+    }
+
+    p.setMechanism(QStringLiteral("oauthbearer"));
+    QCOMPARE(p.settings.oauthToken, QByteArray("token-2"));
+    p.setMechanism(QStringLiteral("PLAIN"));
+    QCOMPARE(p.settings.password, QStringLiteral("token-2"));
+    QVERIFY(p.settings.oauthToken.isEmpty());
+
+    // A password typed into the URL lands in settings.password: with a token
+    // mechanism it is the token.
+    p.setMechanism(QStringLiteral("XOAUTH2"));
+    p.settings.password = QStringLiteral("from-url");
+    p.normaliseSecret();
+    QCOMPARE(p.settings.oauthToken, QByteArray("from-url"));
+    QVERIFY(p.settings.password.isEmpty());
+}
+
+void TestConnectionProfile::keychainKey()
+{
+    ConnectionProfile p;
+    QCOMPARE(p.keychainKey(), QStringLiteral("profile/Default"));
+    p.name = QStringLiteral("  lab/postfix ");
+    QCOMPARE(p.keychainKey(), QStringLiteral("profile/lab/postfix"));
+    p.name.clear();
+    QCOMPARE(p.keychainKey(), QStringLiteral("profile/Default"));
 }
 
 QTEST_MAIN(TestConnectionProfile)

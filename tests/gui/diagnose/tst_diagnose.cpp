@@ -56,15 +56,15 @@ ConnectionProfile postfixProfile(quint16 port)
 {
     const MailEnv &env = MailEnv::get();
     ConnectionProfile p;
-    p.host = QStringLiteral("127.0.0.1");
-    p.port = port;
-    p.security = ConnectionProfile::Security::StartTlsRequired;
-    p.caFile = env.caFile;
-    p.tlsName = env.certName;
-    p.user = env.user;
-    p.password = env.password;
-    p.connectTimeoutMs = 10000;
-    p.readTimeoutMs = 10000;
+    p.settings.host = QStringLiteral("127.0.0.1");
+    p.settings.port = port;
+    p.settings.security = ConnectionSettings::Security::StartTlsRequired;
+    p.settings.caFile = env.caFile;
+    p.settings.peerName = env.certName;
+    p.settings.user = env.user;
+    p.settings.password = env.password;
+    p.settings.connectTimeoutMs = 10000;
+    p.settings.readTimeoutMs = 10000;
     return p;
 }
 
@@ -190,11 +190,11 @@ void TestDiagnose::optionsFromProfile_data()
     QTest::addColumn<bool>("implicitTls");
     QTest::addColumn<int>("expectedReadTimeout");
     QTest::addColumn<bool>("tokenNotPassword");
-    QTest::addRow("starttls, long timeout capped") << int(ConnectionProfile::Security::StartTlsRequired) << QString()
+    QTest::addRow("starttls, long timeout capped") << int(ConnectionSettings::Security::StartTlsRequired) << QString()
                                                    << true << 60000 << false << 15000 << false;
-    QTest::addRow("implicit tls, short timeout kept") << int(ConnectionProfile::Security::ImplicitTls)
+    QTest::addRow("implicit tls, short timeout kept") << int(ConnectionSettings::Security::ImplicitTls)
                                                       << QStringLiteral("PLAIN") << false << 5000 << true << 5000 << false;
-    QTest::addRow("xoauth2 token from the password field") << int(ConnectionProfile::Security::StartTlsIfOffered)
+    QTest::addRow("xoauth2 token from the password field") << int(ConnectionSettings::Security::StartTlsOpportunistic)
                                                           << QStringLiteral("XOAUTH2") << true << 15000 << false
                                                           << 15000 << true;
 }
@@ -210,29 +210,30 @@ void TestDiagnose::optionsFromProfile()
     QFETCH(bool, tokenNotPassword);
 
     ConnectionProfile p;
-    p.host = QStringLiteral("mail.example.test");
-    p.port = 2525;
-    p.security = ConnectionProfile::Security(security);
-    p.mechanism = mechanism;
-    p.verifyCertificates = verify;
-    p.readTimeoutMs = readTimeout;
-    p.connectTimeoutMs = 7000;
-    p.user = QStringLiteral("alice");
-    p.password = QStringLiteral("pw-or-token");
-    p.tlsName = QStringLiteral("smtp.test");
-    p.caFile = QStringLiteral("/nonexistent/ca.pem");
-    p.ehloName = QStringLiteral("client.test");
+    p.settings.host = QStringLiteral("mail.example.test");
+    p.settings.port = 2525;
+    p.settings.security = ConnectionSettings::Security(security);
+    p.setMechanism(mechanism);
+    p.settings.verifyPeer = verify;
+    p.settings.readTimeoutMs = readTimeout;
+    p.settings.connectTimeoutMs = 7000;
+    p.settings.user = QStringLiteral("alice");
+    p.setSecret(QStringLiteral("pw-or-token")); // the panel's password field
+    p.settings.allowPlaintextAuth = !verify;    // distinct per row
+    p.settings.peerName = QStringLiteral("smtp.test");
+    p.settings.caFile = QStringLiteral("/nonexistent/ca.pem");
+    p.settings.ehloName = QStringLiteral("client.test");
 
     DiagnoseView view;
     view.setProfile(p);
     const Diagnostics::DiagnosisOptions o = view.diagnosisOptions();
-    QCOMPARE(o.host, p.host);
+    QCOMPARE(o.host, p.settings.host);
     QCOMPARE(o.port, quint16(2525));
     QCOMPARE(o.implicitTls, implicitTls);
     QCOMPARE(o.peerVerifyName, QStringLiteral("smtp.test"));
     QCOMPARE(o.domain, QString()); // empty domain field: no discovery
     QCOMPARE(o.allPorts, false);
-    QCOMPARE(o.checks.caFile, p.caFile);
+    QCOMPARE(o.checks.caFile, p.settings.caFile);
     QCOMPARE(o.checks.insecure, !verify);
     QCOMPARE(o.checks.user, QStringLiteral("alice"));
     QCOMPARE(o.checks.mechanism, mechanism);
@@ -243,6 +244,7 @@ void TestDiagnose::optionsFromProfile()
     QCOMPARE(o.checks.scanTlsVersions, true);
     QCOMPARE(o.checks.tryEachMechanism, true);
     QCOMPARE(o.checks.showSecrets, false);
+    QCOMPARE(o.checks.allowPlaintextAuth, !verify);
     if (tokenNotPassword) {
         QCOMPARE(o.checks.oauthToken, QByteArray("pw-or-token"));
         QVERIFY(o.checks.password.isEmpty());
@@ -377,27 +379,27 @@ void TestDiagnose::healthySubmission()
 void TestDiagnose::misconfiguredServer_data()
 {
     QTest::addColumn<QString>("listener");
-    QTest::addColumn<ConnectionProfile::Security>("security");
+    QTest::addColumn<ConnectionSettings::Security>("security");
     QTest::addColumn<QStringList>("failing"); // ids that must fail, each with its fix shown
 
     // The misconfigurations of the issue: an expired certificate with AUTH offered
     // before TLS; an implicit-TLS setting on a port that speaks STARTTLS; and a
     // STARTTLS setting on a port that speaks implicit TLS.
     QTest::addRow("expired-and-auth-before-tls")
-        << "BAD" << ConnectionProfile::Security::StartTlsRequired
+        << "BAD" << ConnectionSettings::Security::StartTlsRequired
         << QStringList{QStringLiteral("auth-before-tls"), QStringLiteral("certificate-expiry")};
     QTest::addRow("implicit-tls-port-speaks-starttls")
-        << "BAD" << ConnectionProfile::Security::ImplicitTls
+        << "BAD" << ConnectionSettings::Security::ImplicitTls
         << QStringList{QStringLiteral("auth-before-tls"), QStringLiteral("certificate-expiry"), QStringLiteral("tls-mode")};
     QTest::addRow("starttls-port-speaks-implicit-tls")
-        << "SMTPS" << ConnectionProfile::Security::StartTlsRequired << QStringList{QStringLiteral("tls-mode")};
+        << "SMTPS" << ConnectionSettings::Security::StartTlsRequired << QStringList{QStringLiteral("tls-mode")};
 }
 
 void TestDiagnose::misconfiguredServer()
 {
     REQUIRE_MAILENV();
     QFETCH(QString, listener);
-    QFETCH(ConnectionProfile::Security, security);
+    QFETCH(ConnectionSettings::Security, security);
     QFETCH(QStringList, failing);
     const MailEnv &env = MailEnv::get();
     const quint16 port = listener == u"BAD" ? env.badPort : env.smtpsPort;
@@ -407,8 +409,8 @@ void TestDiagnose::misconfiguredServer()
     DiagnoseView view;
     configureDns(view);
     ConnectionProfile profile = postfixProfile(port);
-    profile.security = security;
-    profile.readTimeoutMs = 3000; // a port that never greets costs one read timeout
+    profile.settings.security = security;
+    profile.settings.readTimeoutMs = 3000; // a port that never greets costs one read timeout
     view.setProfile(profile);
     QSignalSpy finished(&view, &DiagnoseView::finished);
     QVERIFY(runToEnd(view, finished));
@@ -450,10 +452,10 @@ void TestDiagnose::cancelSilentServer()
     });
 
     ConnectionProfile p;
-    p.host = QStringLiteral("127.0.0.1");
-    p.port = silent.serverPort();
-    p.security = ConnectionProfile::Security::StartTlsRequired;
-    p.readTimeoutMs = 60000; // capped at 15 s, still far beyond the 1 s asked of cancel
+    p.settings.host = QStringLiteral("127.0.0.1");
+    p.settings.port = silent.serverPort();
+    p.settings.security = ConnectionSettings::Security::StartTlsRequired;
+    p.settings.readTimeoutMs = 60000; // capped at 15 s, still far beyond the 1 s asked of cancel
     DiagnoseView view;
     configureDns(view);
     view.setProfile(p);
@@ -466,7 +468,7 @@ void TestDiagnose::cancelSilentServer()
     view.start();
     QVERIFY(view.isRunning());
     QVERIFY(cancel->isEnabled());
-    const QString scope = QStringLiteral("127.0.0.1:%1").arg(p.port);
+    const QString scope = QStringLiteral("127.0.0.1:%1").arg(p.settings.port);
     // The TCP check has ended and reached the tree: now it waits for a greeting.
     QTRY_VERIFY_WITH_TIMEOUT(!held.isEmpty(), 10000);
     QTRY_VERIFY_WITH_TIMEOUT(view.checklistModel()->indexOf(scope, QStringLiteral("tcp")).isValid(), 10000);

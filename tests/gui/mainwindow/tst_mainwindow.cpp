@@ -27,6 +27,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -77,15 +78,15 @@ ConnectionProfile submissionProfile(const MailEnv &env)
 {
     ConnectionProfile p;
     p.name = QStringLiteral("test submission");
-    p.host = QStringLiteral("127.0.0.1");
-    p.port = env.submissionPort;
-    p.security = ConnectionProfile::Security::StartTlsRequired;
-    p.user = env.user;
-    p.password = env.password;
-    p.caFile = env.caFile;
-    p.tlsName = env.certName;
-    p.connectTimeoutMs = 10000;
-    p.readTimeoutMs = 15000;
+    p.settings.host = QStringLiteral("127.0.0.1");
+    p.settings.port = env.submissionPort;
+    p.settings.security = ConnectionSettings::Security::StartTlsRequired;
+    p.settings.user = env.user;
+    p.settings.password = env.password;
+    p.settings.caFile = env.caFile;
+    p.settings.peerName = env.certName;
+    p.settings.connectTimeoutMs = 10000;
+    p.settings.readTimeoutMs = 15000;
     return p;
 }
 
@@ -100,10 +101,10 @@ HostileServer::Options scripted(const QString &scenario)
 ConnectionProfile plainProfile(quint16 port, int readTimeoutMs)
 {
     ConnectionProfile p;
-    p.host = QStringLiteral("127.0.0.1");
-    p.port = port;
-    p.security = ConnectionProfile::Security::None;
-    p.readTimeoutMs = readTimeoutMs;
+    p.settings.host = QStringLiteral("127.0.0.1");
+    p.settings.port = port;
+    p.settings.security = ConnectionSettings::Security::Plain;
+    p.settings.readTimeoutMs = readTimeoutMs;
     return p;
 }
 
@@ -130,6 +131,7 @@ private Q_SLOTS:
     void editFromTheOutboxLeavesOnlyWhenSent();
     void discardFromTheOutbox();
     void firstRunSendsToTheCaptureServer();
+    void retargetedCaptureProfileIsNotNamedForIt();
     void diagnoseChecksTheCurrentConnection();
     void captureFaultsReproduceFailures();
     void layoutRestoredBetweenRuns();
@@ -241,7 +243,7 @@ void TestMainWindow::failedSendWaitsInTheOutboxUntilRetryAccepted()
     QVERIFY(port != 0);
     ConnectionProfile gone = plainProfile(port, 5000);
     gone.name = QStringLiteral("unsaved closed port");
-    gone.connectTimeoutMs = 5000;
+    gone.settings.connectTimeoutMs = 5000;
     w.window.connectionPanel()->setProfile(gone);
     fillComposer(w.window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("waits in the outbox"));
     QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
@@ -366,10 +368,10 @@ void TestMainWindow::firstRunSendsToTheCaptureServer()
     w.window.show();
     QVERIFY(w.window.captureServer()->isListening());
     const ConnectionProfile p = w.window.connectionPanel()->profile();
-    QCOMPARE(p.host, QStringLiteral("127.0.0.1"));
-    QCOMPARE(p.port, int(w.window.captureServer()->port()));
-    QCOMPARE(p.security, ConnectionProfile::Security::StartTlsRequired);
-    QVERIFY(p.verifyCertificates);
+    QCOMPARE(p.settings.host, QStringLiteral("127.0.0.1"));
+    QCOMPARE(p.settings.port, w.window.captureServer()->port());
+    QCOMPARE(p.settings.security, ConnectionSettings::Security::StartTlsRequired);
+    QVERIFY(p.settings.verifyPeer);
     fillComposer(w.window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("first message"));
     QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
     QCOMPARE(w.window.capturePanel()->messageCount(), 0);
@@ -386,6 +388,41 @@ void TestMainWindow::firstRunSendsToTheCaptureServer()
     QVERIFY(result.tls.verified);
     QTRY_COMPARE_WITH_TIMEOUT(w.window.tabs()->currentWidget(), w.window.capturePanel(), 2000);
     QTRY_VERIFY_WITH_TIMEOUT(w.window.capturePanel()->headersText().contains(QStringLiteral("first message")), 5000);
+}
+
+void TestMainWindow::retargetedCaptureProfileIsNotNamedForIt()
+{
+    // The first-run profile names the capture server and trusts its CA. Pointed
+    // at another port in the panel, it is neither: the send and the outbox item
+    // it leaves do not say "Local capture server", and the capture CA is not
+    // offered to the other server.
+    Window w;
+    w.window.show();
+    QVERIFY(w.window.captureServer()->isListening());
+    const ConnectionProfile capture = w.window.connectionPanel()->profile();
+    QCOMPARE(capture.name, QStringLiteral("Local capture server"));
+    QVERIFY(!capture.settings.caFile.isEmpty());
+    const quint16 port = closedPort();
+    QVERIFY(port != 0);
+    auto *portSpin = w.window.connectionPanel()->findChild<QSpinBox *>(QStringLiteral("port"));
+    QVERIFY(portSpin);
+    portSpin->setValue(port);
+    const ConnectionProfile retargeted = w.window.connectionPanel()->profile();
+    QVERIFY(retargeted.name != capture.name);
+    QVERIFY(retargeted.settings.caFile.isEmpty());
+    QVERIFY(w.window.connectionPanel()->isModified());
+
+    fillComposer(w.window.composer(), QStringLiteral("bob@example.test"), QStringLiteral("not the capture server"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.window.sendButton()->isEnabled(), 5000);
+    QSignalSpy finished(w.window.controller(), &SendController::finished);
+    w.window.send();
+    QVERIFY(finished.wait(15000));
+    QVERIFY(!finished.at(0).at(0).value<SendResult>().accepted);
+    QCOMPARE(w.window.outboxPanel()->count(), 1);
+    const Store::OutboxItem item = w.window.outboxPanel()->items().constFirst();
+    QCOMPARE(item.profile, retargeted.name);
+    QVERIFY2(!w.window.outboxPanel()->rowTexts().constFirst().contains(capture.name),
+             qPrintable(w.window.outboxPanel()->rowTexts().join(u'\n')));
 }
 
 void TestMainWindow::diagnoseChecksTheCurrentConnection()
@@ -504,8 +541,8 @@ void TestMainWindow::sendFillsTheLiveViews()
     w.window.show();
     ConnectionProfile profile = submissionProfile(env);
     if (implicitTls) {
-        profile.port = env.smtpsPort;
-        profile.security = ConnectionProfile::Security::ImplicitTls;
+        profile.settings.port = env.smtpsPort;
+        profile.settings.security = ConnectionSettings::Security::ImplicitTls;
     }
     w.window.connectionPanel()->setProfile(profile);
     const QByteArray marker = uniqueMarker();
