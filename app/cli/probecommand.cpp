@@ -315,6 +315,7 @@ int probeSession(const QCommandLineParser &p, const ConnectionOptions &conn, QVa
         Store::SessionRecord r = Store::recordFromSend(stored, Store::SessionKind::Probe, client->getUsageInfo());
         r.started = started;
         r.durationUs = clock.nsecsElapsed() / 1000;
+        r.result.insert(QStringLiteral("settings"), conn.settings().toVariantMap());
         r.user = conn.user();
         if (r.target.isEmpty())
             r.target = conn.target();

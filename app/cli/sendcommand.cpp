@@ -541,6 +541,8 @@ int SendCommand::run(const QStringList &arguments)
                                                             messageAsSent(*message, info.capabilities));
         record.started = started;
         record.durationUs = qint64(elapsed * 1e6);
+        // The settings the session was made with (ConnectionSettings: never a secret).
+        record.result.insert(QStringLiteral("settings"), conn.settings().toVariantMap());
         record.user = conn.user();
         if (record.target.isEmpty())
             record.target = conn.target();
@@ -575,6 +577,7 @@ int SendCommand::run(const QStringList &arguments)
         doc.insert(QStringLiteral("transcript"), Output::transcript(info.transcript));
         doc.insert(QStringLiteral("usage"), client->getUsageInfo());
         doc.insert(QStringLiteral("subject"), subjectShown);
+        doc.insert(QStringLiteral("settings"), conn.settings().toVariantMap());
         if (testMode) {
             // A bounded excerpt of the wire; the size and hash stand for the rest.
             doc.insert(QStringLiteral("simulated_wire"), QString::fromUtf8(info.simulatedWire));

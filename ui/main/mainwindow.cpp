@@ -373,6 +373,7 @@ bool MainWindow::startSending(const std::shared_ptr<OutgoingMessage> &message, c
         return false;
     pending.message = message;
     pending.user = profile.settings.user;
+    pending.settings = profile.settings.toVariantMap();
     m_pending = std::move(pending);
     m_tabs->setCurrentWidget(m_transcript);
     m_status->setText(QStringLiteral("Connecting to %1...").arg(profile.settings.target()));
@@ -648,6 +649,8 @@ void MainWindow::recordSend(const SendResult &result, qint64 *sessionId)
     record.source = QStringLiteral("window");
     record.profile = m_pending.profileName;
     record.user = m_pending.user;
+    // The settings the session was made with (never a secret), as the command line records them.
+    record.result.insert(QStringLiteral("settings"), m_pending.settings);
     // What the result cannot say (a send that failed before MAIL has no
     // envelope in it): the message's own subject and envelope.
     record.subject = m_pending.state.value(QStringLiteral("subject")).toString();

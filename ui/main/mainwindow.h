@@ -136,6 +136,7 @@ private:
         QVariantMap state;         // the composer state that made the message
         QString profileName;
         QString user;              // the AUTH user name, for the record (never the password)
+        QVariantMap settings;      // ConnectionSettings::toVariantMap(): no secrets
         std::shared_ptr<OutgoingMessage> message;
     };
 

@@ -212,6 +212,10 @@ void TestMainWindow::sendsAndDiagnosisAreStored()
     QCOMPARE(record->recipients, QStringList{QStringLiteral("bob@example.test")});
     QVERIFY(record->transcript.size() > 5);
     QVERIFY(!record->certificateChain.isEmpty()); // STARTTLS to the capture server
+    // The settings the session was made with, without a secret, as the command line records them.
+    QCOMPARE(record->result.value(QStringLiteral("settings")).toMap(),
+             w.window.connectionPanel()->profile().settings.toVariantMap());
+    QVERIFY(!record->result.value(QStringLiteral("settings")).toMap().contains(QStringLiteral("password")));
     // The message as sent, when small: its Subject is in it.
     QVERIFY2(record->message.contains("Subject: stored 1"), record->message.left(400).constData());
     QVERIFY(record->usage.value(QStringLiteral("bytes_sent")).toLongLong() > record->messageBytes);

@@ -7,6 +7,7 @@
 
 #include "sanitize/bounds.h"
 #include "cli/exitcodes.h"
+#include "client/connectionsettings.h"
 #include "cli/progressbar.h"
 #include "processrun.h"
 #include "serveprocess.h"
@@ -365,6 +366,7 @@ private Q_SLOTS:
     void transcriptIsLive();
     void secretsOnlyWithShowSecrets();
     void eventsAsJsonLines();
+    void everySettingFromTheCommandLine();
     void emlResendRoundTrip();
     void countSendsOverOneSession();
     void countPartlyAcceptedIsSomeRefused();
@@ -1087,6 +1089,102 @@ void TestCli::eventsAsJsonLines()
         QVERIFY2(r.exitCode == Cli::ExitUsage, qPrintable(r.describe()));
         QVERIFY2(r.err.contains(bad.constFirst().section(u'=', 0, 0).toUtf8()), qPrintable(r.describe()));
     }
+}
+
+void TestCli::everySettingFromTheCommandLine()
+{
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    writeFile(QStringLiteral("token"), env.oauthToken + "\n");
+    const QStringList base{"send", "--test", "--json", "--from", Sender, "--to", Rcpt};
+
+    // The defaults: ConnectionSettings's own (test mode connects to "localhost").
+    RUN(plain, base);
+    QVERIFY2(plain.exitCode == 0, qPrintable(plain.describe()));
+    JSON(plainDoc, plain);
+    ConnectionSettings defaults;
+    defaults.host = QStringLiteral("localhost");
+    defaults.testMode = true;
+    QCOMPARE(plainDoc.value("settings").toObject().toVariantMap(), defaults.toVariantMap());
+
+    // Each field: the option that sets it, and the value the settings then hold.
+    struct Row
+    {
+        QStringList args;
+        QVariant expected;
+    };
+    const QMap<QString, Row> rows{
+        {"host", {{"--host", "mx.example.test"}, "mx.example.test"}},
+        {"port", {{"--port", "2525"}, 2525}},
+        {"security", {{"--ssl"}, "implicit-tls"}},
+        {"user", {{"--user", "bob"}, "bob"}},
+        {"mechanism", {{"--auth", "LOGIN"}, "LOGIN"}},
+        {"allow_plaintext_auth", {{"--allow-plaintext-auth"}, true}},
+        {"ca_file", {{"--cafile", env.caFile}, env.caFile}},
+        {"verify_peer", {{"--insecure"}, false}},
+        {"peer_name", {{"--tls-name", "smtp.test"}, "smtp.test"}},
+        {"ehlo_name", {{"--ehlo", "client.example.test"}, "client.example.test"}},
+        {"connect_timeout_ms", {{"--connect-timeout", "1234"}, 1234}},
+        {"read_timeout_ms", {{"--read-timeout", "2345"}, 2345}},
+        {"data_timeout_ms", {{"--data-timeout", "3456"}, 3456}},
+        {"pipelining", {{"--no-pipelining"}, false}},
+        {"chunking", {{"--no-chunking"}, false}},
+        {"show_secrets", {{"--show-secrets"}, true}},
+        {"warn_slow_ms", {{"--warn-slow-ms", "50"}, 50}},
+        {"warn_min_bytes_per_second", {{"--warn-min-rate", "1000"}, 1000}},
+    };
+    // Secrets are set by files and checked by a real login below; test_mode is
+    // --test itself; keep_alive is the window's (a command ends with its session).
+    const QStringList elsewhere{"password", "oauth_token", "test_mode", "keep_alive"};
+    for (const ConnectionSettings::Field &f : ConnectionSettings::fields()) {
+        const QString key = QString::fromLatin1(f.key);
+        QVERIFY2(rows.contains(key) != elsewhere.contains(key), f.key);
+        if (!rows.contains(key))
+            continue;
+        RUN(r, base + rows.value(key).args);
+        QVERIFY2(r.exitCode == 0, qPrintable(key + u'\n' + r.describe()));
+        JSON(doc, r);
+        const QVariantMap got = doc.value("settings").toObject().toVariantMap();
+        QVariantMap expected = defaults.toVariantMap();
+        expected.insert(key, rows.value(key).expected);
+        if (key == u"security")
+            expected.insert(QStringLiteral("port"), 465); // --ssl's default port
+        QCOMPARE(got, expected);
+    }
+
+    // The secrets, through a real login: the password from --password-file, the
+    // bearer token from --oauth-token-file (RFC 7628); never in the settings.
+    const QStringList sub{"send", "--host", "127.0.0.1", "--port", QString::number(env.submissionPort), "--tls",
+                          "--cafile", env.caFile, "--user", "tester", "--from", Sender, "--to", Rcpt, "--json",
+                          "--transcript"};
+    RUN(password, sub + QStringList{"--password-file", path("password"), "--auth", "PLAIN"});
+    QVERIFY2(password.exitCode == 0 && password.err.contains("S [tls] 235"), qPrintable(password.describe()));
+    RUN(token, sub + QStringList{"--oauth-token-file", path("token"), "--auth", "XOAUTH2"});
+    QVERIFY2(token.exitCode == 0 && token.err.contains("S [tls] 235"), qPrintable(token.describe()));
+    for (const Run *r : {&password, &token}) {
+        QVERIFY(!r->out.contains(env.password.toUtf8()));
+        QVERIFY(!r->out.contains(env.oauthToken));
+    }
+
+    // The settings a session was made with survive its history record.
+    const QString db = path(QStringLiteral("settings.sqlite"));
+    RUN(recorded, sub + QStringList{"--password-file", path("password"), "--ehlo", "client.example.test",
+                                    "--read-timeout", "4321", "--no-pipelining", "--warn-slow-ms", "60000",
+                                    "--history", db});
+    QVERIFY2(recorded.exitCode == 0, qPrintable(recorded.describe()));
+    JSON(recordedDoc, recorded);
+    const qint64 id = recordedDoc.value("cli").toObject().value("history_id").toInteger();
+    QVERIFY(id > 0);
+    RUN(shown, {"history", "show", QString::number(id), "--json", "--history", db});
+    QVERIFY2(shown.exitCode == 0, qPrintable(shown.describe()));
+    JSON(record, shown);
+    const QJsonObject stored = record.value("result").toObject().value("settings").toObject();
+    QCOMPARE(stored, recordedDoc.value("settings").toObject());
+    QCOMPARE(stored.value("read_timeout_ms").toInt(), 4321);
+    QCOMPARE(stored.value("ehlo_name").toString(), QStringLiteral("client.example.test"));
+    QCOMPARE(stored.value("pipelining").toBool(), false);
+    QCOMPARE(stored.value("test_mode").toBool(), false);
+    QCOMPARE(stored.value("security").toString(), QStringLiteral("starttls"));
 }
 
 void TestCli::emlResendRoundTrip()
