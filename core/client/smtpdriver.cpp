@@ -817,15 +817,19 @@ void Driver::onConnected()
 {
     m_connected = true;
     m_connectStartUs = nowUs();
+    // Stamped when the transport saw them happen (one clock with the steps and
+    // events), not when this slot runs: with implicit TLS that is after the handshake.
     addTranscript(TranscriptEntry::Direction::Info,
-                  QStringLiteral("connected to %1").arg(m_transport->peerAddress().toString()));
+                  QStringLiteral("connected to %1").arg(m_transport->peerAddress().toString()),
+                  m_transport->usSinceConnected());
     if (m_options.settings.ssl()) {
         const TlsInfo tls = m_transport->tlsInfo();
         addTranscript(TranscriptEntry::Direction::Info,
                       QStringLiteral("TLS established (implicit): %1, %2%3")
                           .arg(tls.protocol, tls.cipher,
                                tls.verified ? QStringLiteral(", certificate verified")
-                                            : QStringLiteral(", certificate NOT verified")));
+                                            : QStringLiteral(", certificate NOT verified")),
+                      m_transport->usSinceEncrypted());
     }
     if (m_session) {
         m_session->connected();
@@ -840,7 +844,8 @@ void Driver::onEncrypted()
                   QStringLiteral("TLS established: %1, %2%3")
                       .arg(tls.protocol, tls.cipher,
                            tls.verified ? QStringLiteral(", certificate verified")
-                                        : QStringLiteral(", certificate NOT verified")));
+                                        : QStringLiteral(", certificate NOT verified")),
+                  m_transport->usSinceEncrypted());
     if (m_session) {
         m_session->tlsEstablished();
         pump();
@@ -905,10 +910,10 @@ void Driver::onBytesWritten()
 
 // ---------------------------------------------------------------- transcript and events
 
-void Driver::addTranscript(TranscriptEntry::Direction dir, const QString &text)
+void Driver::addTranscript(TranscriptEntry::Direction dir, const QString &text, qint64 agoUs)
 {
     TranscriptEntry t;
-    t.timeUs = nowUs();
+    t.timeUs = nowUs() - std::max<qint64>(0, agoUs);
     t.direction = dir;
     t.encrypted = m_session && m_session->isEncrypted();
     t.text = text;

@@ -117,7 +117,8 @@ private:
     Message *messageForTxn(int txn);
 
     void takeSimulatedWire(const QByteArray &bytes);
-    void addTranscript(TranscriptEntry::Direction dir, const QString &text);
+    // `agoUs`: the entry happened that long before now (stamped at its instant).
+    void addTranscript(TranscriptEntry::Direction dir, const QString &text, qint64 agoUs = 0);
     void pushSmtpEvent(int type, QVariantMap fields);
     qint64 nowUs() const { return m_clock.isValid() ? m_clock.nsecsElapsed() / 1000 : 0; }
 

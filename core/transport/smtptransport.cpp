@@ -264,6 +264,10 @@ struct SmtpTransport::Private
     QHostAddress peer;
     QElapsedTimer connectClock; // whole connect
     QElapsedTimer phaseClock;   // current phase
+    // When the TCP connect and the TLS handshake ended: the driver stamps its
+    // transcript lines with these instants (one clock for every view of a step).
+    QElapsedTimer connectedMark;
+    QElapsedTimer encryptedMark;
     qint64 lookupUs = -1, connectUs = -1, tlsUs = -1;
     qint64 tlsSetupUs = -1;     // building the TLS configuration (prepare())
     // The TLS configuration prepare() built, for the options it was built for.
@@ -490,6 +494,8 @@ void SmtpTransport::Private::startConnect(const Options &opts)
     attemptErrors.clear();
     peer.clear();
     lookupUs = connectUs = tlsUs = -1;
+    connectedMark.invalidate();
+    encryptedMark.invalidate();
     if (!preparedConfig)
         tlsSetupUs = -1;
     tls = TlsInfo();
@@ -590,6 +596,7 @@ void SmtpTransport::Private::onSocketConnected()
     if (state != State::Connecting)
         return;
     connectUs = usSince(phaseClock);
+    connectedMark.start();
     peer = socket->peerAddress();
     // Small SMTP commands must not wait for Nagle + delayed ACK (about 40 ms per
     // round trip, test-servers.md); keep-alive notices a silently dead peer.
@@ -669,9 +676,14 @@ void SmtpTransport::Private::onEncrypted()
     if (state != State::Handshaking && state != State::Upgrading)
         return;
     tlsUs = usSince(phaseClock);
+    encryptedMark.start();
+    // The event at the end of the handshake itself, before the certificate
+    // details are gathered: one instant for the step, its event and its line.
+    const QSslCipher cipher = socket->sessionCipher();
+    event(SocketEvent::SslEstablished, {{QStringLiteral("cipher"), cipher.name()},
+                                        {QStringLiteral("cipher_version"),
+                                         protocolName(socket->sessionProtocol(), cipher)}});
     fillTlsInfo();
-    event(SocketEvent::SslEstablished, {{QStringLiteral("cipher"), tls.cipher},
-                                        {QStringLiteral("cipher_version"), tls.protocol}});
     if (stats)
         stats->recordOperation(QStringLiteral("tls-handshake"), tlsUs);
     qCDebug(lcTransport) << "TLS up:" << tls.protocol << tls.cipher << "verified" << tls.verified;
@@ -1224,6 +1236,16 @@ QHostAddress SmtpTransport::peerAddress() const
 QList<QHostAddress> SmtpTransport::resolvedAddresses() const
 {
     return d->addresses;
+}
+
+qint64 SmtpTransport::usSinceConnected() const
+{
+    return d->connectedMark.isValid() ? d->connectedMark.nsecsElapsed() / 1000 : 0;
+}
+
+qint64 SmtpTransport::usSinceEncrypted() const
+{
+    return d->encryptedMark.isValid() ? d->encryptedMark.nsecsElapsed() / 1000 : 0;
 }
 
 QVariantMap SmtpTransport::timings() const

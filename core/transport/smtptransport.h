@@ -97,6 +97,10 @@ public:
     // Microseconds spent in each phase of the last connect: "tls-setup" (when it
     // took TlsSetupReportUs or more), "lookup", "connect", "tls".
     [[nodiscard]] QVariantMap timings() const;
+    // Microseconds since the TCP connect, and since the last TLS handshake,
+    // completed (0 before): for stamping what is shown of those instants later.
+    [[nodiscard]] qint64 usSinceConnected() const;
+    [[nodiscard]] qint64 usSinceEncrypted() const;
 
 Q_SIGNALS:
     void connected();                   // TCP up (and TLS up when implicitTls)

@@ -367,6 +367,7 @@ private Q_SLOTS:
     void secretsOnlyWithShowSecrets();
     void eventsAsJsonLines();
     void everySettingFromTheCommandLine();
+    void timingsAgreeEverywhere();
     void emlResendRoundTrip();
     void countSendsOverOneSession();
     void countPartlyAcceptedIsSomeRefused();
@@ -1185,6 +1186,94 @@ void TestCli::everySettingFromTheCommandLine()
     QCOMPARE(stored.value("pipelining").toBool(), false);
     QCOMPARE(stored.value("test_mode").toBool(), false);
     QCOMPARE(stored.value("security").toString(), QStringLiteral("starttls"));
+}
+
+void TestCli::timingsAgreeEverywhere()
+{
+    // One clock: for one send, each step's duration is the same in the result's
+    // timings, the transcript, the events and the history record (within 1 ms).
+    REQUIRE_MAILENV();
+    const MailEnv &env = MailEnv::get();
+    const QString db = path(QStringLiteral("clock.sqlite"));
+    RUN(r, {"send", "--host", "127.0.0.1", "--port", QString::number(env.submissionPort), "--tls", "--cafile",
+            env.caFile, "--user", "tester", "--password-file", path("password"), "--auth", "PLAIN", "--from", Sender,
+            "--to", Rcpt, "--json", "--events", "--history", db});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    // stdout: one event per line, then the indented result document.
+    QList<QJsonObject> events;
+    QByteArray document;
+    for (const QByteArray &line : r.out.split('\n')) {
+        if (!document.isEmpty() || line == "{") {
+            document += line + '\n';
+            continue;
+        }
+        if (line.isEmpty())
+            continue;
+        const QJsonDocument e = QJsonDocument::fromJson(line);
+        QVERIFY2(e.isObject(), line.constData());
+        events.append(e.object());
+    }
+    const QJsonObject doc = QJsonDocument::fromJson(document).object();
+    QVERIFY2(!doc.isEmpty(), r.out.constData());
+
+    QMap<QString, qint64> result;
+    for (const QJsonValue &t : doc.value("timings").toArray())
+        result.insert(t.toObject().value("step").toString(), t.toObject().value("us").toInteger());
+
+    // The first event of `name` (and `verb`), and the first transcript entry
+    // whose text starts with `prefix` (and whose direction is `dir`), after `from`.
+    auto eventTime = [&events](const char *name, const QString &verb = {}) -> qint64 {
+        for (const QJsonObject &e : events) {
+            if (e.value("event_name").toString() == QLatin1String(name)
+                && (verb.isEmpty() || e.value("verb").toString() == verb))
+                return e.value("time").toInteger();
+        }
+        return -1;
+    };
+    const QJsonArray transcript = doc.value("transcript").toArray();
+    auto transcriptTime = [&transcript](const QString &dir, const QString &prefix) -> qint64 {
+        for (const QJsonValue &v : transcript) {
+            const QJsonObject o = v.toObject();
+            if (o.value("dir").toString() == dir && o.value("text").toString().startsWith(prefix))
+                return o.value("time_us").toInteger();
+        }
+        return -1;
+    };
+    struct Step
+    {
+        QString step;
+        qint64 events;
+        qint64 transcript;
+    };
+    const QList<Step> steps{
+        {"connect", eventTime("CONNECTED") - eventTime("CONNECTING"),
+         transcriptTime("info", "connected to") - transcriptTime("info", "connecting to")},
+        {"tls", eventTime("SSL_ESTABLISHED") - eventTime("START_SSL"),
+         transcriptTime("info", "TLS established") - transcriptTime("info", "starting TLS")},
+        {"AUTH", eventTime("REPLY_RECEIVED", "AUTH") - eventTime("COMMAND_SENT", "AUTH"),
+         transcriptTime("server", "235") - transcriptTime("client", "AUTH")},
+        {"BDAT LAST", eventTime("REPLY_RECEIVED", "BDAT LAST") - eventTime("COMMAND_SENT", "BDAT LAST"),
+         transcriptTime("server", "250 2.0.0") - transcriptTime("client", "BDAT")},
+    };
+    for (const Step &s : steps) {
+        QVERIFY2(result.contains(s.step), qPrintable(s.step));
+        const qint64 us = result.value(s.step);
+        const QString what = QStringLiteral("%1: result %2 us, events %3 us, transcript %4 us")
+                                 .arg(s.step)
+                                 .arg(us)
+                                 .arg(s.events)
+                                 .arg(s.transcript);
+        QVERIFY2(s.events >= 0 && s.transcript >= 0, qPrintable(what));
+        QVERIFY2(qAbs(s.events - us) <= 1000, qPrintable(what));
+        QVERIFY2(qAbs(s.transcript - us) <= 1000, qPrintable(what));
+    }
+
+    // The history record keeps the very same figures.
+    const qint64 id = doc.value("cli").toObject().value("history_id").toInteger();
+    RUN(shown, {"history", "show", QString::number(id), "--json", "--history", db});
+    QVERIFY2(shown.exitCode == 0, qPrintable(shown.describe()));
+    JSON(record, shown);
+    QCOMPARE(record.value("result").toObject().value("timings").toArray(), doc.value("timings").toArray());
 }
 
 void TestCli::emlResendRoundTrip()
