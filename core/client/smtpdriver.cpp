@@ -9,6 +9,8 @@
 #include "simulatedserver.h"
 #include "transport/smtptransport.h"
 
+#include <QHostAddress>
+
 
 
 namespace {
@@ -196,6 +198,10 @@ void Driver::connectNow()
 
     if (!m_transport) {
         m_transport = new SmtpTransport(this);
+        connect(m_transport, &SmtpTransport::connecting, this, &Driver::onConnecting);
+        connect(m_transport, &SmtpTransport::startingTls, this, [this] {
+            addTranscript(TranscriptEntry::Direction::Info, QStringLiteral("starting TLS (STARTTLS)"));
+        });
         connect(m_transport, &SmtpTransport::connected, this, &Driver::onConnected);
         connect(m_transport, &SmtpTransport::encrypted, this, &Driver::onEncrypted);
         connect(m_transport, &SmtpTransport::received, this, &Driver::onReceived);
@@ -224,8 +230,11 @@ void Driver::connectNow()
         addTranscript(TranscriptEntry::Direction::Info,
                       QStringLiteral("TLS set-up (TLS library, CA certificates) took %1 ms")
                           .arg(double(setupUs) / 1000.0, 0, 'f', 1));
-    addTranscript(TranscriptEntry::Direction::Info,
-                  QStringLiteral("connecting to %1 (%2)").arg(m_info.target, m_info.securityMode));
+    // "connecting to" comes from the transport when an attempt starts (onConnecting):
+    // the same instant as the connect step's start. A name is looked up first.
+    if (QHostAddress literal; !literal.setAddress(m_options.settings.host))
+        addTranscript(TranscriptEntry::Direction::Info,
+                      QStringLiteral("looking up %1").arg(m_options.settings.host));
     if (!m_options.settings.verifyPeer)
         addTranscript(TranscriptEntry::Direction::Info,
                       QStringLiteral("certificate verification is OFF (insecure mode): the server's identity "
@@ -585,12 +594,13 @@ void Driver::handle(const Smtp::SessionEvent &e)
             m_info.capabilitiesBeforeTls = capabilityLines(m_session->capabilitiesBeforeTls());
         break;
     case T::StartTlsNow:
-        addTranscript(TranscriptEntry::Direction::Info, QStringLiteral("starting TLS (STARTTLS)"));
         if (m_session->hasOutput() && m_transport) {
             QByteArray shown;
             const QByteArray out = m_session->takeOutput(&shown);
             m_transport->write(out, shown);
         }
+        // "starting TLS" comes from the transport as the handshake begins
+        // (onStartingTls): the same instant as the "tls" step's start.
         if (m_transport)
             m_transport->startTls();
         break;
@@ -812,6 +822,14 @@ void Driver::forceClose()
 }
 
 // ---------------------------------------------------------------- transport signals
+
+void Driver::onConnecting(const QHostAddress &address)
+{
+    QString line = QStringLiteral("connecting to %1 (%2)").arg(m_info.target, m_info.securityMode);
+    if (address.toString() != m_options.settings.host)
+        line += QStringLiteral(" at %1").arg(address.toString());
+    addTranscript(TranscriptEntry::Direction::Info, line);
+}
 
 void Driver::onConnected()
 {

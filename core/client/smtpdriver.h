@@ -24,6 +24,7 @@
 #include <memory>
 
 class EventQueue;
+class QHostAddress;
 class SmtpTransport;
 class UsageStats;
 
@@ -122,6 +123,7 @@ private:
     void pushSmtpEvent(int type, QVariantMap fields);
     qint64 nowUs() const { return m_clock.isValid() ? m_clock.nsecsElapsed() / 1000 : 0; }
 
+    void onConnecting(const QHostAddress &address);
     void onConnected();
     void onEncrypted();
     void onReceived(const QByteArray &data);

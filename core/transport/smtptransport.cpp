@@ -587,6 +587,13 @@ void SmtpTransport::Private::startAttempt()
     connecting.insert(QStringLiteral("port"), int(options.port));
     event(SocketEvent::Connecting, connecting);
     qCDebug(lcTransport) << "connecting to" << address << options.port;
+    // Listeners mark this instant (the driver's "connecting to" line): the
+    // connect step's clock starts right after, one clock for both.
+    const quint64 gen = generation;
+    QPointer<SmtpTransport> guard(q);
+    Q_EMIT q->connecting(address);
+    if (!guard || gen != generation || state != State::Connecting)
+        return; // aborted or replaced from the slot
     phaseClock.start();
     socket->connectToHost(address, options.port);
 }
@@ -1153,6 +1160,7 @@ void SmtpTransport::startTls()
     d->tls.implicit = false;
     d->unignoredErrors.clear();
     d->event(SocketEvent::StartSsl);
+    Q_EMIT startingTls(); // listeners mark this instant; the "tls" step is timed from here
     d->phaseClock.start();
     d->tlsTimer->start(d->options.tlsTimeoutMs);
     d->socket->startClientEncryption();

@@ -103,7 +103,11 @@ public:
     [[nodiscard]] qint64 usSinceEncrypted() const;
 
 Q_SIGNALS:
+    // An attempt to connect to `address` starts now (once per address tried);
+    // the connect step is timed from here.
+    void connecting(const QHostAddress &address);
     void connected();                   // TCP up (and TLS up when implicitTls)
+    void startingTls();                 // startTls() begins the handshake now; the "tls" step is timed from here
     void encrypted();                   // STARTTLS handshake done and verified
     void received(const QByteArray &data);
     // Write progress, for flow control of large bodies: `bytes` application
