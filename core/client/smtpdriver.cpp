@@ -200,7 +200,8 @@ void Driver::connectNow()
         m_transport = new SmtpTransport(this);
         connect(m_transport, &SmtpTransport::connecting, this, &Driver::onConnecting);
         connect(m_transport, &SmtpTransport::startingTls, this, [this] {
-            addTranscript(TranscriptEntry::Direction::Info, QStringLiteral("starting TLS (STARTTLS)"));
+            addTranscript(TranscriptEntry::Direction::Info, QStringLiteral("starting TLS (STARTTLS)"),
+                          m_transport->usSincePhaseStarted());
         });
         connect(m_transport, &SmtpTransport::connected, this, &Driver::onConnected);
         connect(m_transport, &SmtpTransport::encrypted, this, &Driver::onEncrypted);
@@ -828,7 +829,7 @@ void Driver::onConnecting(const QHostAddress &address)
     QString line = QStringLiteral("connecting to %1 (%2)").arg(m_info.target, m_info.securityMode);
     if (address.toString() != m_options.settings.host)
         line += QStringLiteral(" at %1").arg(address.toString());
-    addTranscript(TranscriptEntry::Direction::Info, line);
+    addTranscript(TranscriptEntry::Direction::Info, line, m_transport->usSincePhaseStarted());
 }
 
 void Driver::onConnected()

@@ -46,6 +46,7 @@
 #include <QSslSocket>
 #include <QTimer>
 
+#include <chrono>
 #include <deque>
 #include <optional>
 
@@ -407,6 +408,15 @@ void SmtpTransport::Private::setState(State s)
     state = s;
 }
 
+// An event's "time" (microseconds since the Unix epoch, as SocketEvent::make
+// stamps it), taken at the instant a step starts or ends so that the event and
+// the step's duration come from one moment.
+static QVariant wallClockUs()
+{
+    using namespace std::chrono;
+    return qint64(duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
+}
+
 void SmtpTransport::Private::event(SocketEvent::Type type, QVariantMap fields)
 {
     if (!queue)
@@ -582,19 +592,20 @@ void SmtpTransport::Private::startAttempt()
                              {QStringLiteral("address"), address.toString()}};
     if (!hostIsLiteral)
         event(SocketEvent::HostnameResolved, family);
+    qCDebug(lcTransport) << "connecting to" << address << options.port;
+    // One instant starts the connect step, stamps its CONNECTING event and (via
+    // usSincePhaseStarted) the driver's "connecting to" line.
+    phaseClock.start();
     QVariantMap connecting = family;
     connecting.insert(QStringLiteral("target"), options.host);
     connecting.insert(QStringLiteral("port"), int(options.port));
+    connecting.insert(QStringLiteral("time"), wallClockUs());
     event(SocketEvent::Connecting, connecting);
-    qCDebug(lcTransport) << "connecting to" << address << options.port;
-    // Listeners mark this instant (the driver's "connecting to" line): the
-    // connect step's clock starts right after, one clock for both.
     const quint64 gen = generation;
     QPointer<SmtpTransport> guard(q);
     Q_EMIT q->connecting(address);
     if (!guard || gen != generation || state != State::Connecting)
         return; // aborted or replaced from the slot
-    phaseClock.start();
     socket->connectToHost(address, options.port);
 }
 
@@ -604,13 +615,14 @@ void SmtpTransport::Private::onSocketConnected()
         return;
     connectUs = usSince(phaseClock);
     connectedMark.start();
+    const QVariant connectedAt = wallClockUs();
     peer = socket->peerAddress();
     // Small SMTP commands must not wait for Nagle + delayed ACK (about 40 ms per
     // round trip, test-servers.md); keep-alive notices a silently dead peer.
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     socket->setSocketOption(QAbstractSocket::KeepAliveOption, 1);
     channelOpen = true;
-    event(SocketEvent::Connected);
+    event(SocketEvent::Connected, {{QStringLiteral("time"), connectedAt}});
     if (stats)
         stats->recordOperation(QStringLiteral("connect"), usSince(connectClock));
 
@@ -618,8 +630,8 @@ void SmtpTransport::Private::onSocketConnected()
         // RFC 8314 3.3: implicit TLS from the first byte on the submission port.
         setState(State::Handshaking);
         tls.implicit = true;
-        event(SocketEvent::StartSsl);
         phaseClock.start();
+        event(SocketEvent::StartSsl, {{QStringLiteral("time"), wallClockUs()}});
         socket->startClientEncryption();
         return;
     }
@@ -684,12 +696,14 @@ void SmtpTransport::Private::onEncrypted()
         return;
     tlsUs = usSince(phaseClock);
     encryptedMark.start();
-    // The event at the end of the handshake itself, before the certificate
-    // details are gathered: one instant for the step, its event and its line.
+    // One instant for the step's end, its event and the driver's line (stamped
+    // back with usSinceEncrypted), whatever reading the certificates costs after.
+    const QVariant encryptedAt = wallClockUs();
     const QSslCipher cipher = socket->sessionCipher();
     event(SocketEvent::SslEstablished, {{QStringLiteral("cipher"), cipher.name()},
                                         {QStringLiteral("cipher_version"),
-                                         protocolName(socket->sessionProtocol(), cipher)}});
+                                         protocolName(socket->sessionProtocol(), cipher)},
+                                        {QStringLiteral("time"), encryptedAt}});
     fillTlsInfo();
     if (stats)
         stats->recordOperation(QStringLiteral("tls-handshake"), tlsUs);
@@ -1159,9 +1173,14 @@ void SmtpTransport::startTls()
     d->tls = TlsInfo();
     d->tls.implicit = false;
     d->unignoredErrors.clear();
-    d->event(SocketEvent::StartSsl);
-    Q_EMIT startingTls(); // listeners mark this instant; the "tls" step is timed from here
+    // One instant starts the "tls" step, stamps START_SSL and (via
+    // usSincePhaseStarted) the driver's "starting TLS" line.
     d->phaseClock.start();
+    d->event(SocketEvent::StartSsl, {{QStringLiteral("time"), wallClockUs()}});
+    const QPointer<SmtpTransport> guard(this);
+    Q_EMIT startingTls();
+    if (!guard || d->state != State::Upgrading)
+        return; // aborted from the slot
     d->tlsTimer->start(d->options.tlsTimeoutMs);
     d->socket->startClientEncryption();
 }
@@ -1249,6 +1268,11 @@ QList<QHostAddress> SmtpTransport::resolvedAddresses() const
 qint64 SmtpTransport::usSinceConnected() const
 {
     return d->connectedMark.isValid() ? d->connectedMark.nsecsElapsed() / 1000 : 0;
+}
+
+qint64 SmtpTransport::usSincePhaseStarted() const
+{
+    return d->phaseClock.isValid() ? d->phaseClock.nsecsElapsed() / 1000 : 0;
 }
 
 qint64 SmtpTransport::usSinceEncrypted() const

@@ -100,6 +100,9 @@ public:
     // Microseconds since the TCP connect, and since the last TLS handshake,
     // completed (0 before): for stamping what is shown of those instants later.
     [[nodiscard]] qint64 usSinceConnected() const;
+    // Microseconds since the phase in progress began (from connecting() and
+    // startingTls(): since that signal's instant).
+    [[nodiscard]] qint64 usSincePhaseStarted() const;
     [[nodiscard]] qint64 usSinceEncrypted() const;
 
 Q_SIGNALS:
